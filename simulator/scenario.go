@@ -1,0 +1,91 @@
+package simulator
+
+import "context"
+
+// Scenario is one practice situation: who the customer is, what the trainee
+// is told, what policy allows, and how long it may run. Scenarios are data
+// (scenarios/*.yaml); the scenarios package loads and validates them.
+type Scenario struct {
+	ID         string   `json:"id"`
+	Version    int      `json:"version"`
+	Title      Text     `json:"title"`
+	Lang       Lang     `json:"lang"`  // the language it starts in when start names none
+	Langs      []Lang   `json:"langs"` // every language it can be played in
+	PersonaID  string   `json:"persona"`
+	Difficulty int      `json:"difficulty"`     // 1 (gentle) to 5 (hardest)
+	Tags       []string `json:"tags,omitempty"` // e.g. complaint, refusal, abuse, service_failure, drill
+	Brief      Brief    `json:"brief"`
+	// HiddenFacts are known to the customer (and the engine) but never shown
+	// to the trainee; the customer reveals them when asked.
+	HiddenFacts []Fact `json:"-"`
+	Policy      Policy `json:"policy"`
+	Success     Text   `json:"success,omitempty"` // success criteria, for the trainer and the report
+	TimeLimitS  int    `json:"time_limit_s"`      // 0 = untimed
+	MaxTurns    int    `json:"max_turns"`
+	// Weights overrides the rubric's step weights for this scenario (sum 1).
+	Weights map[Step]float64 `json:"-"`
+	Drill   bool             `json:"drill,omitempty"`
+	// Published is false for a trainer's draft.
+	Published bool `json:"-"`
+
+	// Persona is resolved by the loader; never nil for a loaded scenario.
+	Persona *Persona `json:"-"`
+}
+
+// Supports reports whether the scenario can be played in lang.
+func (s *Scenario) Supports(lang Lang) bool {
+	for _, l := range s.Langs {
+		if l == lang {
+			return true
+		}
+	}
+	return false
+}
+
+// Brief is what the trainee may see and rely on before and during the chat.
+type Brief struct {
+	CustomerName Text `json:"customer_name"`
+	Order        Text `json:"order,omitempty"`
+	History      Text `json:"history,omitempty"`
+	Situation    Text `json:"situation"`
+	PolicySheet  Text `json:"policy_sheet,omitempty"`
+	// Context lists briefing facts (order number, product, dates) a good
+	// reply uses without asking; the rubric credits use_context for them.
+	Context []string `json:"context,omitempty"`
+}
+
+// Fact is a hidden fact the customer reveals when the trainee asks about it.
+type Fact struct {
+	ID string `json:"id"`
+	// Text is what the customer says when it comes out.
+	Text Text `json:"text"`
+	// AskedBy are words in a trainee question that draw it out (any language).
+	AskedBy []string `json:"asked_by"`
+}
+
+// Policy is what the trainee may commit to. A commitment beyond it is an
+// over-promise however kind it sounds.
+type Policy struct {
+	RefundWindowDays int `json:"refund_window_days,omitempty"`
+	VoucherCap       int `json:"voucher_cap,omitempty"`
+	// NeedsSupervisor lists actions the agent may not grant alone.
+	NeedsSupervisor []string `json:"needs_supervisor,omitempty"`
+	// Forbidden lists commitments the policy does not allow, each with the
+	// words that make a reply commit to it.
+	Forbidden []Commitment `json:"-"`
+}
+
+// Commitment is a promise the policy forbids, recognised by its keywords.
+type Commitment struct {
+	ID       string            `json:"id"`
+	Describe Text              `json:"describe"`
+	Keywords map[Lang][]string `json:"keywords"`
+}
+
+// Library finds scenarios and personas: the built-in ones and, when trainer
+// authoring is on, those stored by trainers.
+type Library interface {
+	Scenario(ctx context.Context, id string) (*Scenario, error) // ErrScenarioNotFound when absent
+	Scenarios(ctx context.Context) ([]*Scenario, error)
+	Personas(ctx context.Context) ([]*Persona, error)
+}
