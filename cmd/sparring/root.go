@@ -1,0 +1,31 @@
+package main
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// cliEnv is what every subcommand gets from run instead of globals.
+type cliEnv struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func newRootCmd(env *cliEnv) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "sparring",
+		Short:         "Sparring: a practice gym for customer-service staff",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	addCommands(root, env)
+	return root
+}
+
+// addCommands registers every subcommand; each lives in its own cmd_*.go file.
+func addCommands(root *cobra.Command, env *cliEnv) {
+	_ = env
+}
