@@ -25,11 +25,51 @@ type Scenario struct {
 	// Weights overrides the rubric's step weights for this scenario (sum 1).
 	Weights map[Step]float64 `json:"-"`
 	Drill   bool             `json:"drill,omitempty"`
-	// Published is false for a trainer's draft.
-	Published bool `json:"-"`
+	// Draft marks a trainer's unpublished scenario: playable in test play,
+	// absent from the public list.
+	Draft bool `json:"-"`
 
 	// Persona is resolved by the loader; never nil for a loaded scenario.
 	Persona *Persona `json:"-"`
+
+	// Customer is what this particular customer says and wants; the persona
+	// gives the temperament, the scenario the words of the case.
+	Customer CustomerScript `json:"-"`
+	// Playbook holds model replies for the case, for trainers after a session
+	// and for the fidelity bots.
+	Playbook Playbook `json:"-"`
+}
+
+// CustomerScript is the scenario-specific part of the customer.
+type CustomerScript struct {
+	// Opening lists variants of the first line; the seed picks one.
+	Opening []Text `json:"opening"`
+	// Issue names the problem in the customer's words ({issue} in lines).
+	Issue Text `json:"issue"`
+	// Questions are rewordings of the question a repeat asker keeps asking
+	// ({question} in lines), used in order.
+	Questions []Text `json:"questions,omitempty"`
+	// Demands replace the persona's demands when not empty.
+	Demands []Demand `json:"demands,omitempty"`
+	// Reveal replaces the persona's reality-event text when not empty.
+	Reveal Text `json:"reveal,omitempty"`
+	// Mood, when set, replaces the persona's starting mood.
+	Mood *Mood `json:"mood,omitempty"`
+}
+
+// Playbook is a set of model replies, one per move of the ideal path. Cave
+// and OverPromise are the two classic mistakes, written out so the fidelity
+// suite can prove they are caught.
+type Playbook struct {
+	Open        Text `json:"open"`         // greet, identify, use the briefing, acknowledge
+	Ask         Text `json:"ask"`          // a question that draws out a hidden fact
+	Restate     Text `json:"restate"`      // restate fact and feeling, check
+	Inform      Text `json:"inform"`       // explain, with the reason
+	Options     Text `json:"options"`      // options, a recommendation, or a refusal with alternative
+	Plan        Text `json:"plan"`         // who does what by when, checked
+	Close       Text `json:"close"`        // satisfaction, contact, thanks
+	Cave        Text `json:"cave"`         // grants what policy forbids
+	OverPromise Text `json:"over_promise"` // guarantees what nobody can know
 }
 
 // Supports reports whether the scenario can be played in lang.

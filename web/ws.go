@@ -1,0 +1,448 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/sparring-gym/sparring/simulator"
+	"github.com/sparring-gym/sparring/web/protocol"
+)
+
+// conn is one WebSocket client. The reader goroutine decodes and handles
+// requests one at a time (a session's turns are sequential anyway); the
+// writer goroutine is the only one that writes to the socket. Everything
+// else reaches the client through send.
+type conn struct {
+	srv  *Server
+	ws   *websocket.Conn
+	ip   string
+	log  *slog.Logger
+	send chan outbound
+
+	// busy is held while a request is handled, so shutdown can wait for an
+	// in-flight turn to be stored before closing.
+	busy    sync.Mutex
+	closing bool // guarded by busy
+
+	closeOnce sync.Once
+	done      chan struct{} // closed when the writer must stop
+
+	// Owned by the reader goroutine.
+	sess       *simulator.Session
+	token      string
+	lang       simulator.Lang
+	limiter    *rate.Limiter
+	violations int
+	unsub      func()
+}
+
+// outbound is a frame for the writer, or a close request.
+type outbound struct {
+	data      []byte
+	closeCode int
+	closeText string
+}
+
+func (s *Server) handleWS() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := clientIP(r)
+		s.mu.Lock()
+		if s.draining {
+			s.mu.Unlock()
+			http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		if s.perIP[ip] >= s.cfg.MaxConnsPerIP {
+			s.mu.Unlock()
+			s.metrics.errors.WithLabelValues(string(simulator.CodeRateLimited)).Inc()
+			http.Error(w, "too many connections from this address", http.StatusTooManyRequests)
+			return
+		}
+		s.perIP[ip]++
+		s.wg.Add(1)
+		s.mu.Unlock()
+		release := func() {
+			s.mu.Lock()
+			if s.perIP[ip]--; s.perIP[ip] <= 0 {
+				delete(s.perIP, ip)
+			}
+			s.mu.Unlock()
+			s.wg.Done()
+		}
+
+		ws, err := s.upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			release() // the upgrader already answered the client
+			return
+		}
+		c := &conn{
+			srv: s, ws: ws, ip: ip, log: s.log.With("remote", ip),
+			send:    make(chan outbound, s.cfg.SendBuffer),
+			done:    make(chan struct{}),
+			lang:    simulator.LangEN,
+			limiter: rate.NewLimiter(rate.Limit(s.cfg.MessagesPerSecond), s.cfg.Burst),
+		}
+		s.mu.Lock()
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		s.metrics.connections.Inc()
+
+		go c.writePump()
+		c.readPump()
+
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		s.metrics.connections.Dec()
+		c.detach()
+		release()
+	})
+}
+
+func (c *conn) readPump() {
+	cfg := c.srv.cfg
+	defer c.stop()
+	c.ws.SetReadLimit(cfg.HardLimitBytes)
+	_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+	c.ws.SetPongHandler(func(string) error {
+		return c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+	})
+	for {
+		kind, data, err := c.ws.ReadMessage()
+		if err != nil {
+			if websocket.IsUnexpectedCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived, websocket.CloseAbnormalClosure) && !errors.Is(err, websocket.ErrReadLimit) {
+				c.log.Debug("websocket read", slog.Any("error", err))
+			}
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.srv.metrics.errors.WithLabelValues(string(simulator.CodeTooLarge)).Inc()
+			}
+			return
+		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+		c.busy.Lock()
+		if c.closing {
+			c.busy.Unlock()
+			return
+		}
+		keep := c.handleFrame(kind, data)
+		c.busy.Unlock()
+		if !keep {
+			return
+		}
+	}
+}
+
+// handleFrame answers one client frame; false closes the connection.
+func (c *conn) handleFrame(kind int, data []byte) bool {
+	cfg := c.srv.cfg
+	if !c.limiter.Allow() {
+		return c.violation(simulator.CodeRateLimited, "", websocket.ClosePolicyViolation,
+			"too many messages; slow down", "消息过于频繁,请放慢速度")
+	}
+	if int64(len(data)) > cfg.MaxMessageBytes {
+		return c.violation(simulator.CodeTooLarge, "", websocket.CloseMessageTooBig,
+			"frame too large; a reply may hold at most 2000 characters", "消息过大;每条回复最多 2000 个字符")
+	}
+	if kind != websocket.TextMessage {
+		c.sendError(protocolError(simulator.CodeBadJSON, "frames must be text holding one JSON object", "消息必须是包含一个 JSON 对象的文本帧"), "")
+		return true
+	}
+	req, err := protocol.Decode(data)
+	if err != nil {
+		c.sendError(err, "")
+		return true
+	}
+	c.violations = 0
+	ctx := context.Background() // a turn in flight finishes even if the client leaves
+	switch req.Type {
+	case protocol.TypeStart:
+		c.start(ctx, req)
+	case protocol.TypeResume:
+		c.resume(ctx, req)
+	case protocol.TypeReply:
+		c.reply(ctx, req)
+	case protocol.TypeEnd:
+		c.end(ctx)
+	case protocol.TypeNote:
+		c.note(ctx, req)
+	case protocol.TypeSubscribe:
+		c.subscribe(ctx, req)
+	}
+	return true
+}
+
+// violation answers a limit breach; repeated breaches close the connection.
+func (c *conn) violation(code simulator.Code, ref string, closeCode int, en, zh string) bool {
+	c.violations++
+	if c.violations > c.srv.cfg.MaxViolations {
+		c.srv.metrics.errors.WithLabelValues(string(code)).Inc()
+		c.closeWith(closeCode, string(code))
+		return false
+	}
+	c.sendError(protocolError(code, en, zh), ref)
+	return true
+}
+
+func (c *conn) start(ctx context.Context, req protocol.Request) {
+	if req.Lang == string(simulator.LangZH) {
+		c.lang = simulator.LangZH
+	}
+	began := time.Now()
+	sess, token, err := c.srv.sim.Start(ctx, simulator.StartRequest{
+		Scenario: req.Scenario, Trainee: req.Trainee, Mode: simulator.Mode(req.Mode),
+		Engine: simulator.Engine(req.Engine), Lang: simulator.Lang(req.Lang),
+		Contest: req.Contest, Team: req.Team,
+	})
+	if err != nil {
+		c.sendError(err, "")
+		return
+	}
+	c.srv.metrics.turnLatency.Observe(time.Since(began).Seconds())
+	c.attach(sess, token)
+	c.sendSession(ctx)
+	c.sendEvents(sess.Events)
+}
+
+func (c *conn) resume(ctx context.Context, req protocol.Request) {
+	sess, err := c.srv.sim.Resume(ctx, req.Session, req.Token)
+	if err != nil {
+		c.sendError(err, "")
+		return
+	}
+	c.attach(sess, req.Token)
+	c.sendSession(ctx)
+	c.sendEvents(sess.After(*req.After))
+}
+
+func (c *conn) reply(ctx context.Context, req protocol.Request) {
+	if c.sess == nil {
+		c.sendError(protocolError(simulator.CodeNoSession, "reply: start or resume a session first", "reply:请先开始或恢复会话"), req.ID)
+		return
+	}
+	began := time.Now()
+	wasActive := c.sess.State == simulator.StateActive
+	turn := c.sess.Turns() + 1
+	delta := func(text string) {
+		c.sendFrame(protocol.Delta{Type: protocol.TypeDelta, Turn: turn, Text: text})
+	}
+	evs, err := c.srv.sim.Reply(ctx, c.sess, req.ID, req.Text, delta)
+	c.sendEvents(evs)
+	if err != nil {
+		c.sendError(err, req.ID)
+	} else {
+		c.srv.metrics.turns.WithLabelValues(string(c.sess.Engine)).Inc()
+		c.srv.metrics.turnLatency.Observe(time.Since(began).Seconds())
+	}
+	if wasActive && c.sess.State == simulator.StateEnded {
+		c.srv.metrics.activeSessions.Dec()
+	}
+}
+
+func (c *conn) end(ctx context.Context) {
+	if c.sess == nil {
+		c.sendError(protocolError(simulator.CodeNoSession, "end: start or resume a session first", "end:请先开始或恢复会话"), "")
+		return
+	}
+	wasActive := c.sess.State == simulator.StateActive
+	evs, err := c.srv.sim.End(ctx, c.sess)
+	c.sendEvents(evs)
+	if err != nil {
+		c.sendError(err, "")
+	}
+	if wasActive && c.sess.State == simulator.StateEnded {
+		c.srv.metrics.activeSessions.Dec()
+	}
+}
+
+func (c *conn) note(ctx context.Context, req protocol.Request) {
+	if c.sess == nil {
+		c.sendError(protocolError(simulator.CodeNoSession, "note: start or resume a session first", "note:请先开始或恢复会话"), "")
+		return
+	}
+	switch req.Kind {
+	case "paste", "blur":
+	default:
+		c.sendError(protocolError(simulator.CodeInvalid, `kind: use "paste" or "blur"`, `kind:请使用 "paste" 或 "blur"`), "")
+		return
+	}
+	evs, err := c.srv.sim.Note(ctx, c.sess, req.Kind, truncateRunes(req.Text, 200))
+	c.sendEvents(evs)
+	if err != nil {
+		c.sendError(err, "")
+	}
+}
+
+func (c *conn) subscribe(ctx context.Context, req protocol.Request) {
+	c.sendError(protocolError(simulator.CodeInvalid, "contest: no contest with that join code", "contest:没有该参赛码对应的比赛"), "")
+}
+
+func (c *conn) attach(sess *simulator.Session, token string) {
+	if c.sess != nil && c.sess.State == simulator.StateActive {
+		c.srv.metrics.activeSessions.Dec()
+	}
+	c.sess, c.token, c.lang = sess, token, sess.Lang
+	if sess.State == simulator.StateActive {
+		c.srv.metrics.activeSessions.Inc()
+	}
+	c.log = c.srv.log.With("remote", c.ip, "session", sess.ID)
+}
+
+func (c *conn) detach() {
+	if c.sess != nil && c.sess.State == simulator.StateActive {
+		c.srv.metrics.activeSessions.Dec()
+	}
+	c.sess = nil
+	if c.unsub != nil {
+		c.unsub()
+	}
+}
+
+func (c *conn) sendSession(ctx context.Context) {
+	sc, err := c.srv.lib.Scenario(ctx, c.sess.ScenarioID)
+	if err != nil {
+		sc = nil // a scenario withdrawn since: the session still resumes
+	}
+	c.sendFrame(protocol.NewSessionInfo(c.sess, c.token, sc))
+}
+
+func (c *conn) sendEvents(evs []simulator.Event) {
+	for _, e := range evs {
+		c.sendFrame(protocol.EventFrame(e))
+	}
+}
+
+func (c *conn) sendError(err error, ref string) {
+	code, msg := simulator.ErrorCode(err), simulator.ErrorMessage(err, c.lang)
+	if de, ok := errors.AsType[*protocol.DecodeError](err); ok {
+		code, msg = de.Code, de.Message.In(c.lang)
+	}
+	if code == simulator.CodeInternal || code == simulator.CodeUnavailable {
+		c.log.Error("request failed", slog.String("code", string(code)), slog.Any("error", err))
+	}
+	c.srv.metrics.errors.WithLabelValues(string(code)).Inc()
+	c.sendFrame(protocol.Error{Type: protocol.TypeError, Code: string(code), Message: msg, Ref: ref})
+}
+
+// sendFrame queues a frame without blocking. A client too slow to drain its
+// buffer is disconnected; everything it missed is stored and replayed on resume.
+func (c *conn) sendFrame(v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		c.log.Error("encode frame", slog.Any("error", err))
+		return
+	}
+	select {
+	case <-c.done:
+	case c.send <- outbound{data: data}:
+	default:
+		c.srv.metrics.dropped.Inc()
+		c.log.Warn("slow client disconnected")
+		c.stop()
+	}
+}
+
+// closeWith asks the writer to send a close frame, then stop.
+func (c *conn) closeWith(code int, text string) {
+	select {
+	case c.send <- outbound{closeCode: code, closeText: text}:
+	default:
+		c.stop()
+	}
+}
+
+// goAway is the shutdown path: wait for the in-flight turn, refuse new ones,
+// then say 1001.
+func (c *conn) goAway() {
+	c.busy.Lock()
+	c.closing = true
+	c.busy.Unlock()
+	c.closeWith(websocket.CloseGoingAway, "server shutting down")
+}
+
+func (c *conn) stop() {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		_ = c.ws.Close()
+	})
+}
+
+func (c *conn) writePump() {
+	cfg := c.srv.cfg
+	ticker := time.NewTicker(cfg.PingPeriod)
+	defer func() {
+		ticker.Stop()
+		c.stop()
+	}()
+	for {
+		select {
+		case <-c.done:
+			return
+		case m := <-c.send:
+			_ = c.ws.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
+			if m.closeCode != 0 {
+				_ = c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(m.closeCode, m.closeText))
+				// Give the client a moment to answer the close before the socket goes.
+				time.AfterFunc(time.Second, c.stop)
+				c.drainUntilDone()
+				return
+			}
+			if err := c.ws.WriteMessage(websocket.TextMessage, m.data); err != nil {
+				return
+			}
+		case <-ticker.C:
+			_ = c.ws.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
+			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// drainUntilDone discards frames queued after a close until the reader stops.
+func (c *conn) drainUntilDone() {
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.send:
+		}
+	}
+}
+
+func protocolError(code simulator.Code, en, zh string) error {
+	return simulator.Errorf(code, en, zh)
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func sameOrigin(origin, host string) bool {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	return u.Host == host
+}
