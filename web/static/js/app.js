@@ -1,0 +1,162 @@
+// Entry point: wires the picker, the chat and the scorecard to one Session
+// and switches between them. State hooks for tests and styling live on
+// <body> (data-ready, data-view) and on each view (data-state, data-seq,
+// data-connected, ...), so nothing ever needs to wait by sleeping.
+
+import { $ } from './dom.js';
+import { t, lang, setLang, onLangChange, applyDocument } from './i18n.js';
+import { Picker } from './picker.js';
+import { ChatView } from './chat.js';
+import { renderReport } from './report.js';
+import { Session, loadStored, clearStored } from './session.js';
+
+const body = document.body;
+const views = {
+  picker: $('#view-picker'),
+  chat: $('#view-chat'),
+  report: $('#view-report'),
+};
+let view = 'loading';
+let showReportWhenReady = false;
+let lastScenario = '';
+
+const live = $('#live');
+const alertBox = $('#alert');
+const connEl = $('#conn');
+
+const session = new Session({
+  onChange: () => update(),
+  onCustomerLine: (m) => {
+    // One polite announcement per new customer line; the transcript itself
+    // is not a live region, so a full replay is not read out line by line.
+    live.textContent = t('chat.customerSays', { name: chat.customerName(), text: String(m.text ?? '') });
+  },
+  onStartError: (m) => {
+    picker.startFailed(String(m.message || m.code || t('err.network')));
+    setView('picker');
+  },
+  onFatal: (m) => {
+    clearStored();
+    session.reset();
+    setView('picker');
+    picker.alert(t('conn.lost', { msg: String(m.message || m.code) }));
+  },
+});
+
+const picker = new Picker(views.picker, {
+  onStart: (req) => {
+    lastScenario = req.scenario;
+    showReportWhenReady = false;
+    session.start(req);
+  },
+});
+
+const chat = new ChatView(views.chat, {
+  session,
+  onEnd: () => {
+    showReportWhenReady = true;
+    session.end();
+  },
+  onShowReport: () => setView('report'),
+});
+
+function setView(name) {
+  if (view === name) return;
+  view = name;
+  body.dataset.view = name;
+  for (const [k, el] of Object.entries(views)) el.hidden = k !== name;
+  connEl.hidden = name !== 'chat';
+  renderCurrent();
+  // Move focus to the new view's heading so keyboard and screen-reader users
+  // land where the content changed.
+  const heading = views[name]?.querySelector('h1');
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus({ preventScroll: false });
+  }
+  if (name === 'chat') $('#reply').focus();
+  window.scrollTo(0, 0);
+}
+
+function renderCurrent() {
+  if (view === 'picker') picker.render();
+  if (view === 'chat') chat.render();
+  if (view === 'report') {
+    renderReport(views.report, session, {
+      onAgain: () => newPractice(''),
+      onRetry: lastScenario || session.meta?.scenario?.id ? () => newPractice(lastScenario || session.meta.scenario.id) : null,
+    });
+  }
+  renderConn();
+}
+
+function renderConn() {
+  const on = session.connected;
+  connEl.dataset.connected = on ? '1' : '0';
+  connEl.textContent = on ? t('conn.online') : t('conn.offline');
+}
+
+function update() {
+  if (session.meta && view === 'picker') {
+    picker.startDone();
+    setView('chat');
+    return;
+  }
+  if (view === 'chat') {
+    if (session.reportEvent() && showReportWhenReady) {
+      showReportWhenReady = false;
+      setView('report');
+      return;
+    }
+    chat.render();
+  }
+  renderConn();
+}
+
+function newPractice(scenarioID) {
+  session.close();
+  clearStored();
+  session.reset();
+  showReportWhenReady = false;
+  setView('picker');
+  if (scenarioID) picker.select(scenarioID);
+}
+
+$('#lang-toggle').addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
+onLangChange(() => {
+  renderCurrent();
+  body.dataset.lang = lang();
+});
+
+setInterval(() => {
+  if (view === 'chat') chat.tick();
+}, 1000);
+
+// Warn before closing the tab with a reply still on its way.
+window.addEventListener('beforeunload', (ev) => {
+  if (session.pending.some((p) => p.status === 'sending') && !session.connected) {
+    ev.preventDefault();
+  }
+});
+
+async function init() {
+  applyDocument();
+  body.dataset.lang = lang();
+  const stored = loadStored();
+  if (stored) {
+    // A reload in the middle of a session: go straight back to it, and to
+    // the scorecard if it already has one.
+    showReportWhenReady = true;
+    setView('chat');
+    session.resume(stored);
+  } else {
+    setView('picker');
+  }
+  await picker.load();
+  body.dataset.ready = '1';
+}
+
+init().catch((err) => {
+  alertBox.textContent = t('err.generic', { msg: err.message });
+  body.dataset.ready = '1';
+});
