@@ -83,7 +83,9 @@ func (c *Customer) word(ctx context.Context, turn simulator.CustomerTurn, delta 
 	sink := &lineSink{delta: delta, maxRunes: c.p.cfg.MaxRunes}
 	err := c.p.call(ctx, func(ctx context.Context) error {
 		sink.reset()
-		return c.p.stream(ctx, req, sink.piece)
+		finish, err := c.p.stream(ctx, req, sink.piece)
+		sink.truncated = finish == "length"
+		return err
 	}, sink.committed)
 	var text string
 	if err == nil {

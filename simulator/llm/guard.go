@@ -92,10 +92,7 @@ func cleanLine(raw string, final bool) string {
 	}
 	s := strings.Join(strings.Fields(b.String()), " ")
 	s = speakerLabel.ReplaceAllString(s, "")
-	s = strings.TrimLeft(s, "\"“「『'‘")
-	if final {
-		s = strings.TrimRight(s, "\"”」』'’ ")
-	}
+	s = strings.TrimRight(strings.TrimLeft(s, "\"“「『'‘"), "\"”」』'’ ")
 	return fixCJKSpacing(s)
 }
 
@@ -123,12 +120,18 @@ func isCJK(r rune) bool {
 }
 
 // capRunes cuts s to at most n runes, at the last sentence end when there is
-// one in the second half, else with an ellipsis.
-func capRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+// one in the second half, else with an ellipsis. A truncated line (the
+// model was stopped by the cap or MaxTokens) is cut back to a sentence end
+// even when it fits.
+func capRunes(s string, n int, truncated bool) string {
+	if utf8.RuneCountInString(s) <= n && !truncated {
 		return s
 	}
-	rs := []rune(s)[:n]
+	rs := []rune(s)
+	if len(rs) > n {
+		rs = rs[:n]
+	}
+	n = len(rs)
 	for i := len(rs) - 1; i >= n/2; i-- {
 		if strings.ContainsRune(".!?。！？…", rs[i]) {
 			return string(rs[:i+1])
@@ -137,10 +140,10 @@ func capRunes(s string, n int) string {
 	return strings.TrimSpace(string(rs[:n-1])) + "…"
 }
 
-// holdRunes is how much of a line is held back before the first delta, so
-// an out-of-role opening ("How can I help you", "作为客服") is caught before
-// the trainee sees any of it.
-const holdRunes = 24
+// lagRunes is how far forwarding trails the text received: every phrase
+// brokenRole looks for is shorter, so it is caught before the trainee sees
+// its first word. It also keeps retries possible while the opening is held.
+const lagRunes = 32
 
 // lineSink receives a streamed line: it checks the role on everything so
 // far, forwards the cleaned new text to the trainee, and stops at the cap.
@@ -148,9 +151,10 @@ type lineSink struct {
 	delta    func(string)
 	maxRunes int
 
-	raw     strings.Builder
-	sent    string // cleaned text already forwarded
-	stalled bool   // the cleaned text stopped growing by appending; stop forwarding
+	raw       strings.Builder
+	sent      string // cleaned text already forwarded
+	stalled   bool   // the cleaned text stopped growing by appending; stop forwarding
+	truncated bool   // the stream was cut by the cap or MaxTokens
 }
 
 var errRoleBreak = errors.New("out of role")
@@ -162,11 +166,12 @@ func (s *lineSink) piece(p string) (stop bool, err error) {
 		return false, &callError{kind: kindRoleBreak, err: errors.Join(errRoleBreak, errors.New(why))}
 	}
 	clean := cleanLine(raw, false)
-	if utf8.RuneCountInString(clean) >= s.maxRunes {
+	n := utf8.RuneCountInString(clean)
+	if n >= s.maxRunes {
 		return true, nil
 	}
-	if utf8.RuneCountInString(clean) >= holdRunes {
-		s.forward(clean)
+	if n > lagRunes {
+		s.forward(string([]rune(clean)[:n-lagRunes]))
 	}
 	return false, nil
 }
@@ -197,7 +202,7 @@ func (s *lineSink) line() (string, error) {
 	if why := brokenRole(raw); why != "" {
 		return "", &callError{kind: kindRoleBreak, err: errors.Join(errRoleBreak, errors.New(why))}
 	}
-	text := capRunes(cleanLine(raw, true), s.maxRunes)
+	text := capRunes(cleanLine(raw, true), s.maxRunes, s.truncated)
 	if strings.TrimFunc(text, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }) == "" {
 		return "", &callError{kind: kindEmpty, err: errors.New("the model returned no usable line")}
 	}

@@ -101,14 +101,26 @@ func opinionSchema() (*jsonschema.Definition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("judge schema: %w", err)
 	}
+	// The signal item is a $ref into $defs (a named struct); put the codes
+	// on it as an enum so strict providers can only answer rubric codes.
 	sig := d.Properties["signals"]
 	if sig.Items == nil {
 		return nil, errors.New("judge schema: signals has no items")
 	}
-	code := sig.Items.Properties["code"]
+	item, inDefs := *sig.Items, false
+	if ref := strings.TrimPrefix(item.Ref, "#/$defs/"); ref != "" {
+		item, inDefs = d.Defs[ref], true
+	}
+	if item.Properties == nil {
+		return nil, errors.New("judge schema: signal item has no properties")
+	}
+	code := item.Properties["code"]
 	code.Enum = sortedCodes()
-	sig.Items.Properties["code"] = code
-	d.Properties["signals"] = sig
+	item.Properties["code"] = code // Properties is a map: shared with d
+	if !inDefs {
+		sig.Items = &item
+		d.Properties["signals"] = sig
+	}
 	return d, nil
 }
 
@@ -121,13 +133,22 @@ func (j *Judge) Assess(ctx context.Context, req simulator.AssessRequest) (simula
 	if strings.TrimSpace(req.Reply) == "" {
 		return a, nil
 	}
-	op, err := j.opinion(ctx, req)
+	// Sentences addressed to the scorer are not shown to the model: a
+	// gullible model would obey them. The rules saw the whole reply.
+	shown, injected := withoutScorerText(req.Reply)
+	if strings.TrimSpace(shown) == "" {
+		return merge(a, opinion{Score: a.Score, Injection: true}, req.Reply, langOf(req.Lang, req.Scenario)), nil
+	}
+	sreq := req
+	sreq.Reply = shown
+	op, err := j.opinion(ctx, sreq)
 	if err != nil {
 		kind := errKind(err)
 		j.p.fallback(kind)
 		j.p.logger.LogAttrs(ctx, slog.LevelWarn, "llm judge unavailable; rules only", slog.String("kind", kind), slog.Any("error", err))
 		return a, nil
 	}
+	op.Injection = op.Injection || injected
 	return merge(a, op, req.Reply, langOf(req.Lang, req.Scenario)), nil
 }
 
@@ -256,18 +277,38 @@ var injectionPatterns = []string{
 	"disregard previous", "disregard the", "system prompt", "you are the judge", "as the judge", "as the reviewer",
 	"score this reply", "give this reply", "rate this reply", "give me 100", "full marks", "score: 100", "score 100",
 	"verdict: good", "\"score\"", "忽略之前", "忽略以上", "忽略上面", "忽略所有", "无视之前", "系统提示", "满分", "打100分",
-	"给100分", "评分为", "评为good", "你是评审", "评审员",
+	"给100分", "评分为", "评为good", "你是评审", "评审员", "reviewer must", "reviewer:", "to the reviewer", "dear reviewer",
+	"system:", "<agent_reply", "</agent_reply", "评审",
 }
 
-// addressesScorer reports whether the reply tries to steer the scoring.
-func addressesScorer(reply string) bool {
-	low := strings.ToLower(reply)
+// addressesScorer reports whether text tries to steer the scoring.
+func addressesScorer(text string) bool {
+	low := strings.ToLower(text)
 	for _, p := range injectionPatterns {
 		if strings.Contains(low, p) {
 			return true
 		}
 	}
 	return false
+}
+
+var sentenceEnd = regexp.MustCompile(`[^.!?;。！？；\n]*[.!?;。！？；\n]*`)
+
+// withoutScorerText drops the sentences of reply that address the scorer.
+func withoutScorerText(reply string) (string, bool) {
+	var kept []string
+	dropped := false
+	for _, s := range sentenceEnd.FindAllString(reply, -1) {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		if addressesScorer(s) {
+			dropped = true
+			continue
+		}
+		kept = append(kept, strings.TrimSpace(s))
+	}
+	return strings.Join(kept, " "), dropped
 }
 
 // merge combines the rules' assessment with the model's opinion.
@@ -309,7 +350,7 @@ func merge(a simulator.Assessment, op opinion, reply string, lang simulator.Lang
 		}
 	}
 
-	injection := op.Injection || addressesScorer(reply)
+	injection := op.Injection
 	negative := slices.ContainsFunc(out.Signals, func(s simulator.Signal) bool { return s.Polarity == simulator.Negative })
 	hard := slices.ContainsFunc(out.Signals, func(s simulator.Signal) bool { return slices.Contains(hardFail, s.Code) })
 	shift := max(-MaxShift, min(MaxShift, op.Score-a.Score))

@@ -312,27 +312,34 @@ func statusKind(code int) string {
 var errStreamCut = errors.New("stream ended without a finish_reason")
 
 // stream runs one streaming attempt, handing content pieces to piece and
-// never reasoning content. piece returns stop=true when it has enough.
-func (p *provider) stream(ctx context.Context, req openai.ChatCompletionRequest, piece func(string) (stop bool, err error)) error {
+// never reasoning content. piece returns stop=true when it has enough. It
+// returns the finish_reason ("length" means MaxTokens cut the line).
+func (p *provider) stream(ctx context.Context, req openai.ChatCompletionRequest, piece func(string) (stop bool, err error)) (string, error) {
 	req.Stream = true
 	req.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
 	s, err := p.client.CreateChatCompletionStream(ctx, req)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer s.Close()
-	finished := false
+	finish, events := "", 0
 	for {
 		resp, err := s.Recv()
 		if errors.Is(err, io.EOF) {
-			if !finished {
-				return errStreamCut
+			switch {
+			case events == 0:
+				// A 200 with no SSE events: a proxy's HTML page, a JSON
+				// body from a server that ignored stream: true.
+				return "", &callError{kind: kindDecode, err: errors.New("no server-sent events in the response")}
+			case finish == "":
+				return "", errStreamCut
 			}
-			return nil
+			return finish, nil
 		}
 		if err != nil {
-			return err
+			return "", err
 		}
+		events++
 		if resp.Usage != nil {
 			p.countTokens(*resp.Usage)
 		}
@@ -343,14 +350,14 @@ func (p *provider) stream(ctx context.Context, req openai.ChatCompletionRequest,
 		if c.Delta.Content != "" {
 			stop, err := piece(c.Delta.Content)
 			if err != nil {
-				return err
+				return "", err
 			}
 			if stop {
-				return nil
+				return "length", nil
 			}
 		}
 		if c.FinishReason != "" {
-			finished = true
+			finish = string(c.FinishReason)
 		}
 	}
 }
