@@ -47,6 +47,10 @@ func customerMessages(c lineContext) []openai.ChatCompletionMessage {
 	if c.Scenario != nil && name == "" {
 		name = c.Scenario.Brief.CustomerName.In(c.Lang)
 	}
+	var summary, style, expects string
+	if persona != nil {
+		summary, style, expects = persona.Summary.In(c.Lang), persona.Style, persona.Expectation.Text.In(c.Lang)
+	}
 	sentences := max(1, min(4, c.MaxRunes/80))
 
 	if zh {
@@ -55,12 +59,18 @@ func customerMessages(c lineContext) []openai.ChatCompletionMessage {
 		if traits != "" {
 			fmt.Fprintf(&sys, "性格特点:%s。\n", traits)
 		}
+		writeField(&sys, "人物", summary)
+		writeField(&sys, "沟通风格", style)
+		writeField(&sys, "你的期望", expects)
 	} else {
 		sys.WriteString("You play a customer in a customer-service training simulator. You stay this customer for the whole conversation.\n")
 		fmt.Fprintf(&sys, "You are: %s.\n", orDash(name))
 		if traits != "" {
 			fmt.Fprintf(&sys, "Traits: %s.\n", traits)
 		}
+		writeField(&sys, "Who you are", summary)
+		writeField(&sys, "Interpersonal style", style)
+		writeField(&sys, "What you expect", expects)
 	}
 	if s := c.Scenario; s != nil {
 		if zh {
