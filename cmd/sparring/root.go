@@ -21,11 +21,16 @@ func newRootCmd(env *cliEnv) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	serveCmd := newServeCmd(env)
+	// `sparring` alone serves, so `go run ./cmd/sparring` starts the server.
+	root.RunE = serveCmd.RunE
+	root.Flags().AddFlagSet(serveCmd.Flags())
+	root.AddCommand(serveCmd)
 	addCommands(root, env)
 	return root
 }
 
 // addCommands registers every subcommand; each lives in its own cmd_*.go file.
 func addCommands(root *cobra.Command, env *cliEnv) {
-	_ = env
+	root.AddCommand(newScoreCmd(env), newRubricCmd(env))
 }
