@@ -18,6 +18,16 @@ func (s *Server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	mux.Handle("/api/", s.handleAPINotFound())
 	if s.static != nil {
-		mux.Handle("GET /", http.FileServerFS(s.static))
+		// "/" rather than "GET /": a method-qualified catch-all conflicts with
+		// the method-less "/api/" pattern above and ServeMux panics.
+		files := http.FileServerFS(s.static)
+		mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				w.Header().Set("Allow", "GET, HEAD")
+				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+				return
+			}
+			files.ServeHTTP(w, r)
+		}))
 	}
 }
