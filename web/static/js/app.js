@@ -96,7 +96,26 @@ function renderConn() {
   connEl.textContent = on ? t('conn.online') : t('conn.offline');
 }
 
+// loadDetail fetches the structured brief of the session's scenario, in the
+// session's language, for the chat's brief panel and the customer's name.
+async function loadDetail() {
+  const meta = session.meta;
+  if (!meta?.scenario?.id || session.detailFor === session.id) return;
+  session.detailFor = session.id;
+  try {
+    const res = await fetch(`/api/scenarios/${encodeURIComponent(meta.scenario.id)}?lang=${encodeURIComponent(meta.lang || '')}`);
+    if (!res.ok) return;
+    const d = await res.json();
+    if (session.meta?.scenario?.id !== d.id) return;
+    session.detail = d;
+    update();
+  } catch {
+    // the plain-text brief from the session frame stays
+  }
+}
+
 function update() {
+  if (session.meta) loadDetail();
   if (session.meta && view === 'picker') {
     picker.startDone();
     setView('chat');

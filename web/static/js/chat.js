@@ -15,6 +15,7 @@ export class ChatView {
     this.session = session;
     this.onShowReport = onShowReport;
     this.pinnedMove = null; // index into the flattened moves
+    this.lastCount = 0;
     this.transcript = $('#transcript', root);
     this.reply = $('#reply', root);
     this.notice = $('#chat-notice', root);
@@ -34,6 +35,11 @@ export class ChatView {
         ev.preventDefault();
         this.submit();
       }
+    });
+    // Some input paths (synthetic key events, a few IMEs) deliver Enter's
+    // character separately from its keydown; never let it add a line there.
+    this.reply.addEventListener('keypress', (ev) => {
+      if (ev.key === 'Enter' && !ev.shiftKey) ev.preventDefault();
     });
     this.reply.addEventListener('input', () => this.autosize());
     $('#end', root).addEventListener('click', () => {
@@ -65,15 +71,13 @@ export class ChatView {
     }
     this.reply.value = '';
     this.autosize();
+    this.stickToBottom = true;
     this.session.send(text);
     this.reply.focus();
   }
 
   customerName() {
-    const meta = this.session.meta || {};
-    const brief = meta.scenario?.brief;
-    const fromBrief = brief && typeof brief === 'object' ? pick(brief.customer_name, meta.lang) : '';
-    return fromBrief || pick(meta.persona?.name, meta.lang) || t('brief.customer');
+    return customerName(this.session);
   }
 
   render() {
@@ -102,7 +106,9 @@ export class ChatView {
 
   renderBrief() {
     const meta = this.session.meta || {};
-    const brief = meta.scenario?.brief;
+    // The structured brief from the API reads better than the session
+    // frame's plain-text one; use it once it has arrived.
+    const brief = this.session.detail?.brief || meta.scenario?.brief;
     clear(this.briefBox);
     if (!brief) {
       this.briefToggle.hidden = true;
@@ -122,7 +128,7 @@ export class ChatView {
     const item = (key, value, attrs = {}) => h('div', { class: 'state-item', ...attrs }, h('dt', null, t(key)), h('dd', null, value));
     const max = Number(meta.scenario?.max_turns) || 0;
     const n = se.turn();
-    bar.append(item('chat.turn', max ? `${n} / ${max}` : String(n), { 'data-testid': 'state-turn' }));
+    bar.append(item('chat.turnLabel', max ? `${n} / ${max}` : String(n), { 'data-testid': 'state-turn' }));
     bar.append(item('chat.mode', `${t(`mode.${meta.mode || 'coach'}`)} · ${t(`engine.${meta.engine || 'scripted'}`)}`, { 'data-testid': 'state-mode' }));
     const end = se.endEvent();
     const outcome = end ? label('outcome', end.outcome) : t('chat.state.active');
@@ -156,6 +162,9 @@ export class ChatView {
     const se = this.session;
     const list = this.transcript;
     const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    // On a phone the page scrolls rather than the list; follow the
+    // conversation there too unless the trainee has scrolled up to read.
+    const pageNearBottom = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 160;
     const coach = se.meta?.mode !== 'exam';
     const feedback = se.feedbackByTurn();
     const name = this.customerName();
@@ -235,6 +244,10 @@ export class ChatView {
     }
     list.replaceChildren(...items);
     if (nearBottom || this.stickToBottom) list.scrollTop = list.scrollHeight;
+    if (list.scrollHeight <= list.clientHeight + 1 && (pageNearBottom || this.stickToBottom) && items.length > this.lastCount) {
+      window.scrollTo(0, document.documentElement.scrollHeight);
+    }
+    this.lastCount = items.length;
     this.stickToBottom = false;
     this.highlightMove();
   }
@@ -450,6 +463,15 @@ export class ChatView {
       ),
     );
   }
+}
+
+// customerName is the name the brief gives the customer, else the persona's.
+export function customerName(session) {
+  const meta = session.meta || {};
+  const fromDetail = pick(session.detail?.brief?.customer_name, meta.lang);
+  const brief = meta.scenario?.brief;
+  const fromBrief = brief && typeof brief === 'object' ? pick(brief.customer_name, meta.lang) : '';
+  return fromDetail || fromBrief || pick(meta.persona?.name, meta.lang) || t('brief.customer');
 }
 
 function deltaClass(key, d) {

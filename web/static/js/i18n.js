@@ -61,6 +61,7 @@ const en = {
 
   'chat.transcript': 'Conversation',
   'chat.turn': 'Turn {n}',
+  'chat.turnLabel': 'Turn',
   'chat.turnOf': 'Turn {n} / {max}',
   'chat.mode': 'Mode',
   'chat.state': 'State',
@@ -248,6 +249,7 @@ const zh = {
 
   'chat.transcript': '对话',
   'chat.turn': '第 {n} 轮',
+  'chat.turnLabel': '轮次',
   'chat.turnOf': '第 {n}/{max} 轮',
   'chat.mode': '模式',
   'chat.state': '状态',

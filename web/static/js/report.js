@@ -4,6 +4,7 @@
 
 import { h, s, clampPct, fmtDuration } from './dom.js';
 import { t, pick, label } from './i18n.js';
+import { customerName } from './chat.js';
 
 const STEPS = ['receive', 'understand', 'help', 'agree', 'retain'];
 const DIMS = ['reliability', 'assurance', 'tangibles', 'empathy', 'responsiveness'];
@@ -34,7 +35,7 @@ export function renderReport(root, session, { onAgain, onRetry }) {
 
   const facts = [
     [t('report.scenario'), pick(meta.scenario?.title, meta.lang)],
-    [t('report.trainee'), session.trainee || ''],
+    [t('report.trainee'), meta.trainee || session.trainee || ''],
     [t('report.mode'), `${t(`mode.${meta.mode || 'coach'}`)} · ${t(`engine.${meta.engine || 'scripted'}`)}`],
   ].filter(([, v]) => v);
 
@@ -158,7 +159,9 @@ function ring(total) {
 
 // stepChart draws the five step scores as bars with a 0/50/100 grid.
 function stepChart(steps) {
-  const W = 520;
+  // A narrow viewBox keeps the labels legible when the chart is shrunk to
+  // a phone's width.
+  const W = 440;
   const H = 230;
   const left = 34;
   const right = 8;
@@ -193,7 +196,7 @@ function transcript(session, rep, convLang) {
   const byTurn = new Map();
   for (const f of Array.isArray(rep.feedback) ? rep.feedback : []) if (f) byTurn.set(f.turn, f);
   for (const [turn, f] of session.feedbackByTurn()) if (!byTurn.has(turn)) byTurn.set(turn, f);
-  const name = pick(session.meta?.scenario?.brief?.customer_name, session.meta?.lang) || pick(session.meta?.persona?.name, session.meta?.lang) || t('brief.customer');
+  const name = customerName(session);
   const rows = [];
   for (const e of session.sorted()) {
     if (e.type === 'customer') {

@@ -47,6 +47,8 @@ export class Session {
     this.id = '';
     this.token = '';
     this.meta = null; // the last `session` message
+    this.detail = null; // GET /api/scenarios/{id} in the session's language
+    this.detailFor = '';
     this.events = new Map(); // seq -> event
     this.lastSeq = 0;
     this.pending = []; // [{id, text, status: 'sending'|'failed', error}]
@@ -203,7 +205,13 @@ export class Session {
         this.onError(m);
         break;
       default:
-        return; // leaderboard and future types are not for this page
+        // Leaderboards and future types are not for this page, but a
+        // session event still counts as seen so a resume does not replay it.
+        if (Number.isInteger(m.seq) && m.seq > this.lastSeq) {
+          this.lastSeq = m.seq;
+          this.persist();
+        }
+        return;
     }
     this.onChange();
   }
