@@ -1,0 +1,135 @@
+package rubric
+
+import (
+	"slices"
+
+	"github.com/sparring-gym/sparring/simulator"
+)
+
+// Assessor implements simulator.Assessor. It is immutable after New and safe
+// for concurrent use.
+type Assessor struct {
+	s *spec
+	z normalizer
+	m *matcher
+
+	names []string       // owner id → code or marker name
+	ids   map[string]int // name → owner id
+	sigs  []*signal      // by owner id; nil for markers
+
+	order     []int // signal ids in evaluation order
+	questions int   // owner id of the question code
+	qYield    []bool
+	neg       int // owner ids of the negation and quotation markers
+	negExempt int
+	say       int
+	weights   map[simulator.Step]float64
+}
+
+type signal struct {
+	code          string
+	positive      bool
+	step          simulator.Step
+	deducts       simulator.Step
+	points        float64
+	replyCap      int
+	negatable     bool
+	notInQuestion bool
+	requires      []int
+	requiresAny   []int
+	unless        []int
+	yieldsTo      []int
+	softenedBy    int
+}
+
+func compile(s *spec) (*Assessor, error) {
+	a := &Assessor{s: s, z: normalizer{t2s: buildT2S()}, m: newMatcher(), ids: map[string]int{}}
+	add := func(name string) int {
+		if id, ok := a.ids[name]; ok {
+			return id
+		}
+		a.ids[name] = len(a.names)
+		a.names = append(a.names, name)
+		a.sigs = append(a.sigs, nil)
+		return len(a.names) - 1
+	}
+	for _, c := range Codes() {
+		add(c)
+	}
+	markers := make([]string, 0, len(s.Markers))
+	for name := range s.Markers {
+		markers = append(markers, name)
+	}
+	slices.Sort(markers)
+	for _, name := range markers {
+		add(name)
+	}
+	a.neg = add("_neg")
+	a.negExempt = add("_neg_exempt")
+	a.say = add("_say")
+
+	ids := func(names []string) []int {
+		out := make([]int, 0, len(names))
+		for _, n := range names {
+			out = append(out, a.ids[n])
+		}
+		return out
+	}
+	gz, ge := s.Reply.GapZH, s.Reply.GapEN
+	lex := func(owner int, zh, en []string) {
+		for _, e := range zh {
+			a.m.add(&a.z, e, int32(owner), gz, ge)
+		}
+		for _, e := range en {
+			a.m.add(&a.z, e, int32(owner), gz, ge)
+		}
+	}
+	for _, c := range Codes() {
+		sp := s.Signals[c]
+		id := a.ids[c]
+		sg := &signal{
+			code:          c,
+			positive:      sp.Polarity == "+",
+			step:          simulator.Step(sp.Step),
+			deducts:       simulator.Step(sp.Deducts),
+			points:        sp.Points,
+			replyCap:      100,
+			negatable:     sp.Negatable == nil || *sp.Negatable,
+			notInQuestion: sp.NotInQuestion,
+			requires:      ids(sp.Requires),
+			requiresAny:   ids(sp.RequiresAny),
+			unless:        ids(sp.Unless),
+			yieldsTo:      ids(sp.YieldsTo),
+			softenedBy:    -1,
+		}
+		if sp.ReplyCap != nil {
+			sg.replyCap = *sp.ReplyCap
+		}
+		if sp.SoftenedBy != "" {
+			sg.softenedBy = a.ids[sp.SoftenedBy]
+		}
+		a.sigs[id] = sg
+		a.order = append(a.order, id)
+		lex(id, sp.ZH, sp.EN)
+	}
+	for _, name := range markers {
+		lex(a.ids[name], s.Markers[name].ZH, s.Markers[name].EN)
+	}
+	lex(a.neg, s.Negation.ZH, s.Negation.EN)
+	lex(a.negExempt, s.Negation.ZHExempt, s.Negation.ENExempt)
+	lex(a.say, s.Quotes.SayZH, s.Quotes.SayEN)
+
+	a.questions = a.ids[s.Questions.Code]
+	a.qYield = make([]bool, len(a.names))
+	for _, y := range ids(s.Questions.YieldsTo) {
+		a.qYield[y] = true
+	}
+	a.weights = map[simulator.Step]float64{}
+	for k, v := range s.Weights {
+		a.weights[simulator.Step(k)] = v
+	}
+	return a, nil
+}
+
+// id returns the owner id of a code or marker.
+func (a *Assessor) id(name string) int { return a.ids[name] }

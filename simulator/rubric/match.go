@@ -1,0 +1,197 @@
+package rubric
+
+import (
+	"strings"
+)
+
+// A compiled lexicon entry: literal parts matched in order, each within gap
+// bytes of the previous one and inside the same sentence.
+type pattern struct {
+	parts []part
+	owner int32
+	gap   int
+}
+
+type part struct {
+	lit       string
+	wordStart bool // English: must begin a word
+	wordEnd   bool // English: must end a word (false for "prefix*")
+}
+
+// matcher finds every lexicon entry in a folded text in one pass. Entries
+// are bucketed by their first two (short entries) or four bytes, and only
+// rune starts and English word starts are probed, so a 300-character reply
+// costs a few hundred map lookups whatever the lexicon size.
+type matcher struct {
+	pats []pattern
+	by2  map[uint32][]int32
+	by4  map[uint32][]int32
+}
+
+type hit struct {
+	owner      int32
+	start, end int32
+}
+
+func key2(s string) uint32 { return uint32(s[0])<<8 | uint32(s[1]) }
+func key4(s string) uint32 {
+	return uint32(s[0])<<24 | uint32(s[1])<<16 | uint32(s[2])<<8 | uint32(s[3])
+}
+
+func newMatcher() *matcher {
+	return &matcher{by2: map[uint32][]int32{}, by4: map[uint32][]int32{}}
+}
+
+// add compiles one entry for owner; zh selects the gap unit.
+func (m *matcher) add(z *normalizer, entry string, owner int32, gapZH, gapEN int) {
+	var alts [][]part
+	for p := range strings.SplitSeq(entry, "…") {
+		var opts []part
+		for a := range strings.SplitSeq(p, "|") {
+			a = strings.TrimSpace(a)
+			prefix := strings.HasSuffix(a, "*")
+			a = strings.TrimSuffix(a, "*")
+			lit := strings.TrimSpace(z.normalizePattern(a))
+			if len(lit) < 2 {
+				continue
+			}
+			opts = append(opts, part{
+				lit:       lit,
+				wordStart: isASCIIAlnum(rune(lit[0])),
+				wordEnd:   !prefix && isASCIIAlnum(rune(lit[len(lit)-1])),
+			})
+		}
+		if len(opts) == 0 {
+			return
+		}
+		alts = append(alts, opts)
+	}
+	// Every combination of the alternatives is one pattern.
+	combos := [][]part{nil}
+	for _, opts := range alts {
+		var next [][]part
+		for _, c := range combos {
+			for _, o := range opts {
+				next = append(next, append(append([]part(nil), c...), o))
+			}
+		}
+		combos = next
+	}
+	for _, c := range combos {
+		gap := gapEN
+		if c[0].lit[0] >= 0x80 {
+			gap = gapZH * 3
+		}
+		id := int32(len(m.pats))
+		m.pats = append(m.pats, pattern{parts: c, owner: owner, gap: gap})
+		first := c[0].lit
+		if len(first) >= 4 {
+			k := key4(first)
+			m.by4[k] = append(m.by4[k], id)
+		} else {
+			k := key2(first)
+			m.by2[k] = append(m.by2[k], id)
+		}
+	}
+}
+
+func isAlnumByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9'
+}
+
+// wordEndsAt reports whether position i of text ends an English word.
+func wordEndsAt(text string, i int) bool {
+	if i >= len(text) {
+		return true
+	}
+	b := text[i]
+	if isAlnumByte(b) {
+		return false
+	}
+	if b == '\'' && i+1 < len(text) && text[i+1] >= 'a' && text[i+1] <= 'z' {
+		return false // "can" in "can't"
+	}
+	return true
+}
+
+func isSentenceEnd(text string, i int) bool {
+	switch text[i] {
+	case '!', '?', '\n', ';':
+		return true
+	case '.':
+		// "3.5", "e.g." inside a word are not sentence ends.
+		return i+1 >= len(text) || !isAlnumByte(text[i+1])
+	}
+	return false
+}
+
+// scan appends every match in text to hits.
+func (m *matcher) scan(text string, hits []hit) []hit {
+	for p := 0; p < len(text); p++ {
+		b := text[p]
+		if b >= 0x80 {
+			if b < 0xC0 {
+				continue // inside a rune
+			}
+		} else if !isAlnumByte(b) || p > 0 && isAlnumByte(text[p-1]) {
+			continue // English entries start at word starts only
+		}
+		if p+4 <= len(text) {
+			for _, id := range m.by4[key4(text[p:])] {
+				if e, ok := m.try(text, p, &m.pats[id]); ok {
+					hits = append(hits, hit{owner: m.pats[id].owner, start: int32(p), end: int32(e)})
+				}
+			}
+		}
+		if p+2 <= len(text) {
+			for _, id := range m.by2[key2(text[p:])] {
+				if e, ok := m.try(text, p, &m.pats[id]); ok {
+					hits = append(hits, hit{owner: m.pats[id].owner, start: int32(p), end: int32(e)})
+				}
+			}
+		}
+	}
+	return hits
+}
+
+// try matches pattern pt at position p and returns the end of the match.
+func (m *matcher) try(text string, p int, pt *pattern) (int, bool) {
+	first := pt.parts[0]
+	if !strings.HasPrefix(text[p:], first.lit) {
+		return 0, false
+	}
+	e := p + len(first.lit)
+	if first.wordEnd && !wordEndsAt(text, e) {
+		return 0, false
+	}
+	for _, pa := range pt.parts[1:] {
+		limit := min(len(text), e+pt.gap+len(pa.lit))
+		for i := e; i < limit; i++ {
+			if isSentenceEnd(text, i) {
+				limit = i
+				break
+			}
+		}
+		found := -1
+		from := e
+		for from < limit {
+			j := strings.Index(text[from:limit], pa.lit)
+			if j < 0 {
+				break
+			}
+			j += from
+			okStart := !pa.wordStart || j == 0 || !isAlnumByte(text[j-1])
+			okEnd := !pa.wordEnd || wordEndsAt(text, j+len(pa.lit))
+			if okStart && okEnd {
+				found = j
+				break
+			}
+			from = j + 1
+		}
+		if found < 0 {
+			return 0, false
+		}
+		e = found + len(pa.lit)
+	}
+	return e, true
+}

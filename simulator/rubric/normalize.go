@@ -1,0 +1,159 @@
+package rubric
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxRunes caps how much of a reply is analysed: the wire contract allows
+// 2,000 characters, and batch input may be longer. Work stays linear and
+// bounded whatever arrives.
+const maxRunes = 2000
+
+// normText is a reply folded for matching: lower case, half-width, simplified
+// Chinese, emoji and zero-width characters removed, runs of the same ASCII
+// letter collapsed (the most common English typo is a doubled or dropped
+// letter, so "sorrry", "sory" and "sorry" all fold to "sory"). start and end
+// give, for every byte of text, the byte span of the original rune it came
+// from, so evidence is always quoted from the reply as typed.
+type normText struct {
+	text       string
+	start, end []int32
+	orig       string
+}
+
+// origSpan returns the original text behind normalised bytes [i, j).
+func (n *normText) origSpan(i, j int) string {
+	if i >= j || i < 0 || j > len(n.text) {
+		return ""
+	}
+	return n.orig[n.start[i]:n.end[j-1]]
+}
+
+type normalizer struct {
+	t2s map[rune]rune
+}
+
+// fold maps one rune to its matching form; 0 drops it, ' ' makes it a space.
+func (z *normalizer) fold(r rune) rune {
+	switch {
+	case r < 0x80:
+		if r >= 'A' && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		if r == '\t' || r == '\r' {
+			return ' '
+		}
+		return r
+	case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
+		return z.fold(r - 0xFEE0)
+	case r == 0x3000 || r == 0x00A0:
+		return ' '
+	case r == '。' || r == '｡':
+		return '.'
+	case r == '、':
+		return ','
+	case r == '…':
+		return '.'
+	case r == '“' || r == '”' || r == '„' || r == '‟' || r == '″':
+		return '"'
+	case r == '‘' || r == '’' || r == '′' || r == '`':
+		return '\''
+	case r == '〜' || r == '～':
+		return '~'
+	case r == '—' || r == '–':
+		return '-'
+	case r == 0x200B || r == 0x200C || r == 0x200D || r == 0xFEFF || (r >= 0xFE00 && r <= 0xFE0F):
+		return 0
+	}
+	if s, ok := z.t2s[r]; ok {
+		return s
+	}
+	if unicode.Is(unicode.Han, r) || unicode.IsLetter(r) || unicode.IsDigit(r) {
+		return unicode.ToLower(r)
+	}
+	if unicode.IsPunct(r) {
+		return r
+	}
+	// Emoji, symbols, controls: a word break, nothing more.
+	return ' '
+}
+
+func isASCIIAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
+}
+
+func isASCIILetter(r rune) bool { return r >= 'a' && r <= 'z' }
+
+// normalize folds s. Spaces between two non-ASCII characters are dropped
+// (Chinese writers space words at random), others collapse to one.
+func (z *normalizer) normalize(s string) normText {
+	n := normText{orig: s}
+	buf := make([]byte, 0, len(s)+8)
+	n.start = make([]int32, 0, len(s)+8)
+	n.end = make([]int32, 0, len(s)+8)
+	var prev rune = ' ' // last emitted rune
+	pendingSpace := false
+	var spaceAt int32
+	count := 0
+	for i, r := range s {
+		if count >= maxRunes {
+			break
+		}
+		count++
+		size := utf8.RuneLen(r)
+		if r == utf8.RuneError {
+			size = 1
+		}
+		f := z.fold(r)
+		if f == 0 {
+			continue
+		}
+		if f == ' ' || f == '\n' {
+			if f == '\n' {
+				// A line break ends a sentence; keep it.
+				pendingSpace = false
+				if prev != '\n' {
+					n.start = append(n.start, int32(i))
+					n.end = append(n.end, int32(i+size))
+					buf = append(buf, '\n')
+					prev = '\n'
+				}
+				continue
+			}
+			if !pendingSpace {
+				spaceAt = int32(i)
+			}
+			pendingSpace = true
+			continue
+		}
+		if pendingSpace {
+			pendingSpace = false
+			if prev != ' ' && prev != '\n' && (prev < 0x80 || f < 0x80) {
+				buf = append(buf, ' ')
+				n.start = append(n.start, spaceAt)
+				n.end = append(n.end, spaceAt+1)
+				prev = ' '
+			}
+		}
+		if isASCIILetter(f) && f == prev {
+			// Collapse the run, but let the span cover the extra letter.
+			n.end[len(n.end)-1] = int32(i + size)
+			continue
+		}
+		before := len(buf)
+		buf = utf8.AppendRune(buf, f)
+		for k := before; k < len(buf); k++ {
+			n.start = append(n.start, int32(i))
+			n.end = append(n.end, int32(i+size))
+		}
+		prev = f
+	}
+	n.text = string(buf)
+	return n
+}
+
+// normalizePattern folds a lexicon entry the same way as a reply.
+func (z *normalizer) normalizePattern(p string) string {
+	return z.normalize(p).text
+}

@@ -1,0 +1,409 @@
+package rubric
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sparring-gym/sparring/simulator"
+)
+
+type span struct{ s, e int32 }
+
+type quote struct {
+	span
+	said bool // opened by "you said" / 您说 rather than quote marks
+}
+
+// reading is everything found in one reply: which codes and markers are
+// present and the evidence span of each.
+type reading struct {
+	n      normText
+	has    []bool
+	ev     []span
+	quotes []quote
+	policy []span // out-of-policy commitments (a subset of over_promise)
+}
+
+func (r *reading) evidence(id int) string {
+	return strings.TrimSpace(r.n.origSpan(int(r.ev[id].s), int(r.ev[id].e)))
+}
+
+// read finds the signals of one reply. customer is the message it answers
+// (may be empty); sc may be nil.
+func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading {
+	r := &reading{n: a.z.normalize(reply)}
+	text := r.n.text
+	nOwners := len(a.names)
+	r.has = make([]bool, nOwners)
+	r.ev = make([]span, nOwners)
+	raw := a.m.scan(text, make([]hit, 0, 48))
+
+	// Quotation: the customer's words inside a reply are data, not the agent's.
+	r.quotes = quoteSpans(text)
+	var negs, exempts []hit
+	for _, h := range raw {
+		switch int(h.owner) {
+		case a.say:
+			r.quotes = append(r.quotes, quote{span: span{h.end, int32(clauseEnd(text, int(h.end)))}, said: true})
+		case a.neg:
+			negs = append(negs, h)
+		case a.negExempt:
+			exempts = append(exempts, h)
+		}
+	}
+	negs = slices.DeleteFunc(negs, func(n hit) bool {
+		for _, x := range exempts {
+			if x.start <= n.start && n.end <= x.end {
+				return true
+			}
+		}
+		return false
+	})
+
+	cand := make([]hit, 0, len(raw))
+	for _, h := range raw {
+		o := int(h.owner)
+		if o == a.neg || o == a.negExempt || o == a.say || r.inQuote(h.start) {
+			continue
+		}
+		if sg := a.sigs[o]; sg != nil {
+			if sg.negatable && a.preceded(text, h, negs) {
+				continue
+			}
+			if sg.softenedBy >= 0 && a.preceded(text, h, ownedBy(raw, sg.softenedBy)) {
+				continue
+			}
+			if sg.notInQuestion {
+				cs, ce := clauseBounds(text, int(h.start))
+				if isQuestion(text, cs, ce) {
+					continue
+				}
+			}
+		}
+		cand = append(cand, h)
+	}
+	for _, h := range cand {
+		sg := a.sigs[h.owner]
+		if sg != nil && len(sg.yieldsTo) > 0 && overlapsOwned(cand, h, sg.yieldsTo) {
+			continue
+		}
+		r.mark(int(h.owner), a.evidenceSpan(text, int(h.start), int(h.end)))
+	}
+
+	// A question nobody else explains is a question asked.
+	for s := 0; s < len(text); {
+		cs, ce := s, clauseEnd(text, s)
+		s = ce + 1
+		if !isQuestion(text, cs, ce) || r.inQuote(int32(cs)) {
+			continue
+		}
+		ss, se := sentenceBounds(text, cs)
+		explained := false
+		for _, h := range cand {
+			if a.qYield[h.owner] && int(h.start) >= ss && int(h.start) < se {
+				explained = true
+				break
+			}
+		}
+		if !explained {
+			r.mark(a.questions, a.trimSpan(text, ss, se))
+		}
+	}
+
+	// A restatement that quotes the customer is restate_fact.
+	var custNorm string
+	if customer != "" {
+		custNorm = a.z.normalize(customer).text
+	}
+	for _, q := range r.quotes {
+		content := strings.TrimSpace(text[q.s:q.e])
+		if utf8.RuneCountInString(content) < a.s.Quotes.MinRunes {
+			continue
+		}
+		if q.said || custNorm != "" && overlaps(content, custNorm) {
+			ss, se := sentenceBounds(text, int(q.s))
+			r.mark(a.id("restate_fact"), a.shrink(text, ss, se, int(q.s), int(q.e)))
+		}
+	}
+
+	if sc != nil {
+		a.readScenario(r, sc, raw, negs)
+	}
+
+	// Rules between codes, in evaluation order.
+	for _, id := range a.order {
+		if !r.has[id] {
+			continue
+		}
+		sg := a.sigs[id]
+		ok := true
+		for _, q := range sg.requires {
+			ok = ok && r.has[q]
+		}
+		if len(sg.requiresAny) > 0 {
+			any := false
+			for _, q := range sg.requiresAny {
+				any = any || r.has[q]
+			}
+			ok = ok && any
+		}
+		for _, q := range sg.unless {
+			ok = ok && !r.has[q]
+		}
+		r.has[id] = ok
+	}
+	return r
+}
+
+func (r *reading) mark(id int, sp span) {
+	if !r.has[id] {
+		r.has[id] = true
+		r.ev[id] = sp
+	}
+}
+
+func (r *reading) inQuote(pos int32) bool {
+	for _, q := range r.quotes {
+		if pos >= q.s && pos < q.e {
+			return true
+		}
+	}
+	return false
+}
+
+func ownedBy(hits []hit, owner int) []hit {
+	var out []hit
+	for _, h := range hits {
+		if int(h.owner) == owner {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func overlapsOwned(hits []hit, h hit, owners []int) bool {
+	for _, o := range hits {
+		if o.start < h.end && h.start < o.end && slices.Contains(owners, int(o.owner)) {
+			return true
+		}
+	}
+	return false
+}
+
+// preceded reports whether one of cues ends shortly before h in the same
+// clause: a negator before "保证", a "please" before "send me".
+func (a *Assessor) preceded(text string, h hit, cues []hit) bool {
+	if len(cues) == 0 {
+		return false
+	}
+	cs, _ := clauseBounds(text, int(h.start))
+	ws := windowStart(text, cs, int(h.start), a.s.Reply.NegWindowZH, a.s.Reply.NegWindowEN)
+	for _, c := range cues {
+		if int(c.start) >= ws && c.end <= h.start {
+			return true
+		}
+	}
+	return false
+}
+
+// windowStart walks back from pos over at most zh Chinese characters or en
+// English words, never past from.
+func windowStart(text string, from, pos, zh, en int) int {
+	i := pos
+	runes, words := 0, 0
+	inWord := false
+	for i > from {
+		r, size := utf8.DecodeLastRuneInString(text[:i])
+		if r < 0x80 && isAlnumByte(byte(r)) || r == '\'' {
+			if !inWord {
+				words++
+				inWord = true
+				if words > en {
+					break
+				}
+			}
+		} else {
+			inWord = false
+			if r >= 0x80 {
+				runes++
+				if runes > zh {
+					break
+				}
+			}
+		}
+		i -= size
+	}
+	return i
+}
+
+func isClauseEnd(text string, i int) bool {
+	return isSentenceEnd(text, i) || text[i] == ',' || text[i] == ':'
+}
+
+// clauseEnd returns the index of the clause's terminator (or len(text)).
+func clauseEnd(text string, i int) int {
+	for ; i < len(text); i++ {
+		if isClauseEnd(text, i) {
+			return i
+		}
+	}
+	return len(text)
+}
+
+func clauseBounds(text string, i int) (int, int) {
+	s := i
+	for s > 0 && !isClauseEnd(text, s-1) {
+		s--
+	}
+	return s, clauseEnd(text, i)
+}
+
+func sentenceBounds(text string, i int) (int, int) {
+	s := i
+	for s > 0 && !isSentenceEnd(text, s-1) {
+		s--
+	}
+	e := i
+	for e < len(text) && !isSentenceEnd(text, e) {
+		e++
+	}
+	if e < len(text) {
+		e++ // keep the terminator: "您看这样可以吗?"
+	}
+	return s, e
+}
+
+// isQuestion reports whether clause [s, e) asks something: it ends with "?"
+// or, in Chinese, with a question particle.
+func isQuestion(text string, s, e int) bool {
+	if e < len(text) && text[e] == '?' {
+		return true
+	}
+	t := strings.TrimRight(text[s:min(e, len(text))], " ")
+	return strings.HasSuffix(t, "吗") || strings.HasSuffix(t, "么")
+}
+
+// evidenceSpan is the sentence around a match, or its clause when the
+// sentence is long.
+func (a *Assessor) evidenceSpan(text string, s, e int) span {
+	ss, se := sentenceBounds(text, s)
+	return a.shrink(text, ss, se, s, e)
+}
+
+func (a *Assessor) shrink(text string, ss, se, s, e int) span {
+	se = max(se, e)
+	if utf8.RuneCountInString(text[ss:se]) > a.s.Reply.MaxEvidenceRunes {
+		cs, _ := clauseBounds(text, s)
+		ce := clauseEnd(text, max(s, e-1))
+		if ce < len(text) {
+			ce++
+		}
+		ss, se = max(ss, cs), min(se, max(ce, e))
+	}
+	return a.trimSpan(text, ss, se)
+}
+
+func (a *Assessor) trimSpan(text string, s, e int) span {
+	for s < e && strings.IndexByte(" ,.;:!?\n", text[s]) >= 0 {
+		s++
+	}
+	for e > s && strings.IndexByte(" ,;:\n", text[e-1]) >= 0 {
+		e--
+	}
+	return span{int32(s), int32(e)}
+}
+
+// quoteSpans finds text inside "…", 「…」 and 『…』.
+func quoteSpans(text string) []quote {
+	var out []quote
+	open := -1
+	for i := 0; i < len(text); i++ {
+		if text[i] == '"' {
+			if open < 0 {
+				open = i + 1
+			} else {
+				out = append(out, quote{span: span{int32(open), int32(i)}})
+				open = -1
+			}
+		}
+	}
+	for _, pair := range [][2]string{{"「", "」"}, {"『", "』"}} {
+		from := 0
+		for {
+			i := strings.Index(text[from:], pair[0])
+			if i < 0 {
+				break
+			}
+			i += from + len(pair[0])
+			j := strings.Index(text[i:], pair[1])
+			if j < 0 {
+				break
+			}
+			out = append(out, quote{span: span{int32(i), int32(i + j)}})
+			from = i + j
+		}
+	}
+	return out
+}
+
+// overlaps reports whether quoted text q comes from the customer's message:
+// as a substring, or sharing most of its character bigrams.
+func overlaps(q, customer string) bool {
+	if strings.Contains(customer, q) {
+		return true
+	}
+	qb := bigrams(q)
+	if len(qb) == 0 {
+		return false
+	}
+	cb := bigrams(customer)
+	n := 0
+	for b := range qb {
+		if cb[b] {
+			n++
+		}
+	}
+	return float64(n)/float64(len(qb)) >= 0.6
+}
+
+func bigrams(s string) map[[2]rune]bool {
+	m := map[[2]rune]bool{}
+	var prev rune = -1
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsPunct(r) {
+			prev = -1
+			continue
+		}
+		if prev >= 0 {
+			m[[2]rune{prev, r}] = true
+		}
+		prev = r
+	}
+	return m
+}
+
+// detectLang says zh when Chinese characters carry the reply (one character
+// counts about as much as a short English word), en otherwise.
+func detectLang(text string, fallback simulator.Lang) simulator.Lang {
+	han, letters := 0, 0
+	for _, r := range text {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			han++
+		case r >= 'a' && r <= 'z':
+			letters++
+		}
+	}
+	switch {
+	case han == 0 && letters == 0:
+		if fallback.Valid() {
+			return fallback
+		}
+		return simulator.LangEN
+	case han*4 >= letters:
+		return simulator.LangZH
+	}
+	return simulator.LangEN
+}
