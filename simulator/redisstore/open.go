@@ -159,6 +159,15 @@ func (b *Backend) Store() *Store {
 	return New(b.Client, b.opts.TTL, b.opts.Prefix)
 }
 
+// Addrs returns the addresses the client connects to: the configured ones,
+// or the embedded server's loopback address.
+func (b *Backend) Addrs() []string {
+	if b.mini != nil {
+		return []string{b.mini.Addr()}
+	}
+	return b.opts.Addrs
+}
+
 // Ping reports whether storage answers (for readiness checks).
 func (b *Backend) Ping(ctx context.Context) error {
 	if err := b.Client.Ping(ctx).Err(); err != nil {

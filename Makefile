@@ -1,0 +1,16 @@
+# Sparring. Two commands a user needs:
+#   make run   start the server (embedded in-memory storage unless Redis is configured)
+#   make test  install redis-server and chromium if missing, run vet, race tests
+#              against both embedded and real Redis, and short fuzz runs
+.PHONY: test run
+
+# Fuzz targets run briefly by `make test`, as package:FuzzName. Add one line each.
+FUZZ =
+FUZZ += ./simulator/redisstore:FuzzAppendRoundTrip
+FUZZTIME = 10s
+
+test:
+	FUZZ='$(FUZZ)' FUZZTIME='$(FUZZTIME)' ./scripts/test.sh
+
+run:
+	go run ./cmd/sparring
