@@ -137,6 +137,18 @@ func (c *conn) readPump() {
 		keep := c.handleFrame(kind, data)
 		c.busy.Unlock()
 		if !keep {
+			c.discardUntilClosed()
+			return
+		}
+	}
+}
+
+// discardUntilClosed keeps reading (and ignoring) after the server asked
+// to close, so the client's close reply is read and the close completes
+// cleanly; the writer's timer ends it if the client never answers.
+func (c *conn) discardUntilClosed() {
+	for {
+		if _, _, err := c.ws.ReadMessage(); err != nil {
 			return
 		}
 	}
@@ -232,8 +244,11 @@ func (c *conn) reply(ctx context.Context, req protocol.Request) {
 	began := time.Now()
 	wasActive := c.sess.State == simulator.StateActive
 	turn := c.sess.Turns() + 1
-	delta := func(text string) {
-		c.sendFrame(protocol.Delta{Type: protocol.TypeDelta, Turn: turn, Text: text})
+	var delta func(string)
+	if c.sess.Engine == simulator.EngineLLM { // only a model's line streams
+		delta = func(text string) {
+			c.sendFrame(protocol.Delta{Type: protocol.TypeDelta, Turn: turn, Text: text})
+		}
 	}
 	evs, err := c.srv.sim.Reply(ctx, c.sess, req.ID, req.Text, delta)
 	c.sendEvents(evs)
