@@ -45,6 +45,7 @@ type file struct {
 	NeedsAcknowledgement *bool                        `yaml:"needs_acknowledgement"`
 	RepeatsQuestion      *bool                        `yaml:"repeats_question"`
 	Silent               *bool                        `yaml:"silent"`
+	PolicyClose          *bool                        `yaml:"policy_close"`
 	Effects              map[string]effect            `yaml:"effects"`
 	Thresholds           *thresholds                  `yaml:"thresholds"`
 	Demands              []Demand                     `yaml:"demands"`
@@ -215,6 +216,9 @@ func build(p *parsed, base *simulator.Persona) *simulator.Persona {
 	}
 	if f.Silent != nil {
 		out.Silent = *f.Silent
+	}
+	if f.PolicyClose != nil {
+		out.PolicyClose = *f.PolicyClose
 	}
 	if out.Effects == nil {
 		out.Effects = simulator.DefaultEffects()

@@ -480,7 +480,7 @@ func langList(langs []simulator.Lang) string {
 
 // CheckDemands converts and validates demands.
 func CheckDemands(e *Errs, path string, in []Demand, own simulator.Lang, langs []simulator.Lang) []simulator.Demand {
-	var out []simulator.Demand
+	out := []simulator.Demand{} // not nil: an empty list replaces the persona's demands
 	seen := map[string]bool{}
 	for i, d := range in {
 		p := fmt.Sprintf("%s[%d]", path, i)

@@ -37,6 +37,10 @@ type Persona struct {
 	// Silent means the customer stays polite whatever happens: a lost outcome
 	// comes without a scene (GUIDE P12).
 	Silent bool `json:"-"`
+	// PolicyClose means the agent may end the chat by policy after one calm
+	// boundary (GUIDE P14): a trainee who ends it without retaliating while
+	// the customer is still hostile gets escalated, not lost.
+	PolicyClose bool `json:"-"`
 	// Effects are the mood moves per RUBRIC signal code, already merged over
 	// DefaultEffects.
 	Effects map[string]Effect `json:"-"`
