@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sparring-gym/sparring/simulator"
 	"github.com/sparring-gym/sparring/simulator/trainer"
 )
 
@@ -42,7 +43,9 @@ func (a *Authoring) srcKey(kind trainer.Kind, id string) string {
 	return a.prefix + "src:{" + string(kind) + ":" + id + "}"
 }
 
-func (a *Authoring) idsKey(kind trainer.Kind) string { return a.prefix + "src:" + string(kind) + ":ids" }
+func (a *Authoring) idsKey(kind trainer.Kind) string {
+	return a.prefix + "src:" + string(kind) + ":ids"
+}
 
 func indexKey(prefix string) string { return prefix + "sessions:created" }
 
@@ -294,5 +297,30 @@ func (a *Authoring) Forget(ctx context.Context, ids ...string) error {
 	if err := a.client.ZRem(ctx, indexKey(a.prefix), members...).Err(); err != nil {
 		return fmt.Errorf("redisstore: forget sessions: %w", err)
 	}
+	return nil
+}
+
+// Indexed wraps a session store so that every created session is also
+// added to the trainers' index of recent sessions (Recent). The index
+// lives in another cluster slot, so it is a separate command after the
+// create; Create is not the turn path, and Append and Load pass straight
+// through. Indexing is best effort: the session is stored either way and
+// stays reachable by id, so a failure here must not fail the start.
+func (a *Authoring) Indexed(s simulator.Store) simulator.Store { return &indexedStore{Store: s, a: a} }
+
+type indexedStore struct {
+	simulator.Store
+	a *Authoring
+}
+
+func (s *indexedStore) Create(ctx context.Context, sess *simulator.Session) error {
+	if err := s.Store.Create(ctx, sess); err != nil {
+		return err
+	}
+	created := sess.Created
+	if created.IsZero() {
+		created = s.a.now()
+	}
+	_ = s.a.client.ZAdd(ctx, indexKey(s.a.prefix), redis.Z{Score: float64(created.UnixMilli()), Member: sess.ID}).Err()
 	return nil
 }
