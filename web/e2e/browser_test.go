@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -149,9 +150,10 @@ var (
 	shotDir     string
 )
 
-// screenshot saves a full-page PNG to $SPARRING_SCREENSHOTS (default: a new
-// temporary directory, logged) so a person can look at the UI.
-func (b *browser) screenshot(name string) {
+// screenshot saves a PNG to $SPARRING_SCREENSHOTS (default: a new temporary
+// directory, logged) so a person can look at the UI: the viewport as the
+// trainee sees it, or the whole page when full is set.
+func (b *browser) screenshot(name string, full bool) {
 	b.t.Helper()
 	shotDirOnce.Do(func() {
 		shotDir = os.Getenv("SPARRING_SCREENSHOTS")
@@ -166,7 +168,11 @@ func (b *browser) screenshot(name string) {
 			b.t.Fatal(err)
 		}
 	})
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	shot := chromedp.CaptureScreenshot()
+	if full {
+		shot = chromedp.FullScreenshot(100)
+	}
+	png, err := chromedp.Run(b.ctx, shot)
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -184,6 +190,14 @@ func (b *browser) viewport(w, h int64, mobile bool) {
 		return
 	}
 	b.do(chromedp.EmulateViewport(w, h))
+}
+
+// media emulates a CSS media type ("print"), or ends the emulation ("").
+func (b *browser) media(m string) {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m}); err != nil {
+		b.t.Fatal(err)
+	}
 }
 
 func atoi(t *testing.T, s string) int {

@@ -98,7 +98,7 @@ func TestPlayFullSession(t *testing.T) {
 	if st := b.str(`[...document.querySelectorAll('[data-testid="steps-track"] li[data-done="1"]')].map(li => li.dataset.step).join(",")`); st != "receive,understand,help,agree" {
 		t.Errorf("steps shown = %q", st)
 	}
-	b.screenshot("chat-desktop")
+	b.screenshot("chat-desktop", false)
 
 	b.reply("Is there anything else I can do? Goodbye for now.", 3)
 	b.wait(`document.querySelector('[data-testid="chat"]').dataset.state === "ended"`)
@@ -107,7 +107,15 @@ func TestPlayFullSession(t *testing.T) {
 	b.wait(`!!document.querySelector('[data-testid="scorecard"][data-ready="1"]')`)
 
 	checkScorecard(t, b, 3, "resolved")
-	b.screenshot("scorecard-desktop")
+	b.screenshot("scorecard-desktop", true)
+
+	// The print stylesheet leaves the report and nothing else.
+	b.media("print")
+	if got := b.str(`[".topbar", ".sc-actions", "#view-chat", "#view-picker"].map(s => getComputedStyle(document.querySelector(s)).display).join(",")`); got != "none,none,none,none" {
+		t.Errorf("print media: chrome still displayed: %s", got)
+	}
+	b.screenshot("scorecard-print", true)
+	b.media("")
 }
 
 func checkScorecard(t *testing.T, b *browser, turns int, outcome string) {
@@ -147,6 +155,9 @@ func TestResumeAfterRestart(t *testing.T) {
 	b.reply("Hello, I'm sorry about this.", 1)
 	if n := b.num(`document.querySelectorAll('[data-testid="feedback"]').length`); n != 0 {
 		t.Errorf("exam mode shows %d feedback lines during the session", n)
+	}
+	if n := b.num(`document.querySelectorAll('[data-testid="move"], [data-testid="hint"]').length`); n != 0 {
+		t.Errorf("exam mode explains %d mood moves or hints during the session", n)
 	}
 
 	ts.stop()
@@ -229,6 +240,7 @@ func TestLanguageSwitch(t *testing.T) {
 	if got := b.str(`document.querySelector('[data-testid="state-mode"]').innerText`); !strings.Contains(got, "教练") {
 		t.Errorf("state bar mode = %q", got)
 	}
+	b.screenshot("chat-desktop-zh", false)
 	b.do(chromedp.Click(chromedp.CSS(`[data-testid="lang-toggle"]`)))
 	b.wait(`document.documentElement.lang === "en"`)
 	if got := b.str(`document.querySelector('[data-testid="state-mode"]').innerText`); !strings.Contains(got, "Coach") {
@@ -271,7 +283,7 @@ func TestPhoneAndHostileText(t *testing.T) {
 		t.Errorf("page is %d px wide at a 375 px viewport", w)
 	}
 	b.reply("I will call the courier. Does that work?", 2)
-	b.screenshot("chat-phone")
+	b.screenshot("chat-phone", false)
 
 	b.endSession()
 	checkScorecard(t, b, 2, "resolved")
@@ -281,5 +293,5 @@ func TestPhoneAndHostileText(t *testing.T) {
 	if w := b.num(`document.documentElement.scrollWidth`); w > 375 {
 		t.Errorf("scorecard is %d px wide at a 375 px viewport", w)
 	}
-	b.screenshot("scorecard-phone")
+	b.screenshot("scorecard-phone", true)
 }

@@ -164,7 +164,8 @@ export class ChatView {
     const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
     // On a phone the page scrolls rather than the list; follow the
     // conversation there too unless the trainee has scrolled up to read.
-    const pageNearBottom = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 160;
+    const mainRect = $('.chat-main', this.root).getBoundingClientRect();
+    const pageNearBottom = mainRect.bottom <= window.innerHeight + 160;
     const coach = se.meta?.mode !== 'exam';
     const feedback = se.feedbackByTurn();
     const name = this.customerName();
@@ -245,7 +246,8 @@ export class ChatView {
     list.replaceChildren(...items);
     if (nearBottom || this.stickToBottom) list.scrollTop = list.scrollHeight;
     if (list.scrollHeight <= list.clientHeight + 1 && (pageNearBottom || this.stickToBottom) && items.length > this.lastCount) {
-      window.scrollTo(0, document.documentElement.scrollHeight);
+      // Bring the newest line to just above the (sticky) composer.
+      $('.chat-main', this.root).scrollIntoView({ block: 'end' });
     }
     this.lastCount = items.length;
     this.stickToBottom = false;
@@ -329,8 +331,14 @@ export class ChatView {
 
     const list = $('#moves', this.root);
     clear(list);
-    const moves = this.moves();
-    if (!moves.length) {
+    // In exam mode the meter still moves (the customer's mood is visible
+    // to anyone in the room) but what moved it is feedback, kept for the end.
+    const exam = se.meta?.mode === 'exam';
+    $('.moves-title', this.root).hidden = exam;
+    list.hidden = exam;
+    $('#move-detail', this.root).hidden = exam;
+    const moves = exam ? [] : this.moves();
+    if (!moves.length && !exam) {
       list.append(h('li', { class: 'muted small' }, t('mood.noMoves')));
     }
     moves.forEach((m, i) => {

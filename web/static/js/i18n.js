@@ -129,6 +129,8 @@ const en = {
   'report.trainee': 'Trainee',
   'report.scenario': 'Scenario',
   'report.signals': 'Signals',
+  'report.strongest': 'Strongest',
+  'report.focus': 'Work on next',
 
   'verdict.good': 'good',
   'verdict.ok': 'ok',
@@ -317,6 +319,8 @@ const zh = {
   'report.trainee': '学员',
   'report.scenario': '场景',
   'report.signals': '信号',
+  'report.strongest': '做得最好',
+  'report.focus': '下次重点',
 
   'verdict.good': '好',
   'verdict.ok': '一般',

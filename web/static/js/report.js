@@ -2,7 +2,7 @@
 // dimensions, evidence and advice per step, and the annotated transcript.
 // Built with DOM APIs only; every quote goes in as text.
 
-import { h, s, clampPct, fmtDuration } from './dom.js';
+import { h, s, clampPct, fmtDuration, signed } from './dom.js';
 import { t, pick, label } from './i18n.js';
 import { customerName } from './chat.js';
 
@@ -56,6 +56,7 @@ export function renderReport(root, session, { onAgain, onRetry }) {
     'section',
     { class: 'sc-summary card', 'aria-label': t('report.total') },
     ring(total),
+    focusNote(rep.steps || {}, convLang),
     h(
       'dl',
       { class: 'sc-facts' },
@@ -134,6 +135,22 @@ export function renderReport(root, session, { onAgain, onRetry }) {
   );
 }
 
+// focusNote names the strongest step and the one to work on, with its advice:
+// the one thing to take into the next practice.
+function focusNote(steps, convLang) {
+  const scored = STEPS.map((st) => ({ st, v: clampPct(steps[st]?.score), advice: steps[st]?.advice || '' }));
+  if (!scored.length) return null;
+  const best = scored.reduce((a, b) => (b.v > a.v ? b : a));
+  const worst = scored.reduce((a, b) => (b.v < a.v ? b : a));
+  return h(
+    'div',
+    { class: 'sc-focus', 'data-testid': 'focus' },
+    best.v > worst.v ? h('p', null, h('span', { class: 'subtle-title' }, t('report.strongest')), ' ', h('strong', null, label('step', best.st)), ` ${best.v}`) : null,
+    h('p', null, h('span', { class: 'subtle-title' }, t('report.focus')), ' ', h('strong', null, label('step', worst.st)), ` ${worst.v}`),
+    worst.advice ? h('p', { class: 'advice', lang: convLang }, worst.advice) : null,
+  );
+}
+
 function ring(total) {
   const r = 44;
   const c = 2 * Math.PI * r;
@@ -161,7 +178,7 @@ function ring(total) {
 function stepChart(steps) {
   // A narrow viewBox keeps the labels legible when the chart is shrunk to
   // a phone's width.
-  const W = 440;
+  const W = 460;
   const H = 230;
   const left = 34;
   const right = 8;
@@ -200,7 +217,29 @@ function transcript(session, rep, convLang) {
   const rows = [];
   for (const e of session.sorted()) {
     if (e.type === 'customer') {
-      rows.push(h('li', { class: 'tr tr-customer', 'data-turn': e.turn }, h('div', { class: 'tr-who' }, name), h('p', { class: 'tr-text', lang: convLang }, String(e.text ?? ''))));
+      const moves = Array.isArray(e.moves) ? e.moves : [];
+      rows.push(
+        h(
+          'li',
+          { class: 'tr tr-customer', 'data-turn': e.turn },
+          h(
+            'div',
+            { class: 'tr-who' },
+            name,
+            e.mood
+              ? h('span', { class: 'tr-mood' }, `${t('mood.anger')} ${clampPct(e.mood.anger)} · ${t('mood.trust')} ${clampPct(e.mood.trust)}`)
+              : null,
+          ),
+          h('p', { class: 'tr-text', lang: convLang }, String(e.text ?? '')),
+          moves.length
+            ? h(
+                'p',
+                { class: 'tr-moves small muted' },
+                moves.map((m) => `${label('sig', m.signal)}: ${t('mood.anger')} ${signed(m.anger)}, ${t('mood.trust')} ${signed(m.trust)}`).join(' · '),
+              )
+            : null,
+        ),
+      );
     } else if (e.type === 'ack') {
       const f = byTurn.get(e.turn);
       const sigs = Array.isArray(f?.signals) ? f.signals : [];

@@ -248,6 +248,7 @@ export class Session {
     }
     this.events.set(seq, m);
     this.lastSeq = Math.max(this.lastSeq, seq);
+    this.lastError = ''; // the session moved on; an old error no longer applies
     if (m.type === 'customer') {
       if (this.delta && this.delta.turn <= m.turn) this.delta = null;
       this.onCustomerLine(m);
