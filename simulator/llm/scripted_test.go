@@ -103,4 +103,3 @@ func same(t *testing.T, turn int, a, b simulator.CustomerTurn) {
 	}
 	t.Logf("turn %d scripted: %s\n          llm:      %s", turn, a.Text, b.Text)
 }
-
