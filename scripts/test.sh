@@ -30,7 +30,9 @@ if ((${#missing[@]})); then
 	"${as_root[@]}" apt-get update
 	"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
-have redis-cli || { log "redis-cli not found (Debian ships it with redis-server via redis-tools)"; exit 1; }
+for tool in redis-server redis-cli; do
+	have "$tool" || { log "$tool is not on PATH (Debian: apt-get install redis-server, which brings redis-tools)"; exit 1; }
+done
 
 # --- a private redis-server --------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sparring-test.XXXXXX")
@@ -72,7 +74,7 @@ start_redis() {
 			sleep 0.1
 		done
 		log "redis-server on port $port did not answer PING; log follows, trying another port"
-		cat "$tmp/redis.log" >&2 || true
+		[[ -f $tmp/redis.log ]] && cat "$tmp/redis.log" >&2
 		kill "$redis_pid" 2>/dev/null || true
 		wait "$redis_pid" 2>/dev/null || true
 		redis_pid=
