@@ -48,6 +48,7 @@ type Config struct {
 	Burst         int
 	// Retries is how many extra attempts a call may make on 429, 5xx and
 	// network errors, and only before the first token reached the trainee.
+	// 0 means the default (2); -1 means none.
 	Retries int
 	// BreakerFailures consecutive failed calls open the circuit breaker;
 	// after BreakerCooldown one probe call is let through (half-open).
@@ -65,6 +66,7 @@ const (
 	DefaultBreakerFailures = 5
 	DefaultBreakerCooldown = 30 * time.Second
 	DefaultMaxRunes        = 400
+	DefaultRetries         = 2
 )
 
 // DefaultConfig returns the settings the server starts from before reading
@@ -78,16 +80,22 @@ func DefaultConfig() Config {
 		MaxConcurrency:   DefaultMaxConcurrency,
 		RatePerSecond:    5,
 		Burst:            5,
-		Retries:          2,
+		Retries:          DefaultRetries,
 		BreakerFailures:  DefaultBreakerFailures,
 		BreakerCooldown:  DefaultBreakerCooldown,
 		MaxRunes:         DefaultMaxRunes,
 	}
 }
 
-// withDefaults fills zero fields. Temperature, RatePerSecond and Retries
-// keep their zero meaning (0, unlimited, no retries).
+// withDefaults fills zero fields. Temperature and RatePerSecond keep their
+// zero meaning (0, unlimited).
 func (c Config) withDefaults() Config {
+	switch {
+	case c.Retries == 0:
+		c.Retries = DefaultRetries
+	case c.Retries < 0:
+		c.Retries = 0
+	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
 	}
@@ -153,8 +161,8 @@ func (c Config) Validate() error {
 	if c.RatePerSecond < 0 || c.Burst < 0 {
 		errs = append(errs, fmt.Errorf("llm.rate_per_second %g / llm.burst %d must not be negative (0 means unlimited)", c.RatePerSecond, c.Burst))
 	}
-	if c.Retries < 0 || c.Retries > 10 {
-		errs = append(errs, fmt.Errorf("llm.retries is %d: use 0 to 10", c.Retries))
+	if c.Retries < -1 || c.Retries > 10 {
+		errs = append(errs, fmt.Errorf("llm.retries is %d: use 1 to 10, 0 for the default (%d) or -1 for none", c.Retries, DefaultRetries))
 	}
 	if c.BreakerFailures < 0 || c.BreakerCooldown < 0 {
 		errs = append(errs, errors.New("llm.breaker_failures and llm.breaker_cooldown must not be negative (0 means the default)"))

@@ -392,7 +392,7 @@ func TestBreakerOpensAndCloses(t *testing.T) {
 	srv := llmtest.New(t, llmtest.WithDefault(llmtest.Reply{Status: 503}))
 	reg := prometheus.NewRegistry()
 	cfg := testConfig(srv)
-	cfg.Retries = 0
+	cfg.Retries = -1
 	cfg.BreakerFailures = 2
 	cfg.BreakerCooldown = 300 * time.Millisecond
 	c := mustCustomer(t, cfg, &scriptedCustomer{}, reg)
