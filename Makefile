@@ -7,6 +7,7 @@
 # Fuzz targets run briefly by `make test`, as package:FuzzName. Add one line each.
 FUZZ =
 FUZZ += ./simulator/redisstore:FuzzAppendRoundTrip
+FUZZ += ./web/protocol:FuzzDecode
 FUZZTIME = 10s
 
 test:
