@@ -97,7 +97,11 @@ func (c *Customer) word(ctx context.Context, turn simulator.CustomerTurn, delta 
 	if err != nil {
 		kind := errKind(err)
 		c.p.fallback(kind)
-		c.p.logger.LogAttrs(ctx, slog.LevelWarn, "llm customer line fell back to the scripted line",
+		level := slog.LevelWarn
+		if kind == kindBreakerOpen || kind == kindCanceled {
+			level = slog.LevelDebug // logged once by the breaker, or nobody is waiting
+		}
+		c.p.logger.LogAttrs(ctx, level, "llm customer line fell back to the scripted line",
 			slog.String("kind", kind), slog.Bool("partial_sent", sink.committed()), slog.Any("error", err))
 		turn.Fallback = true
 		return turn

@@ -264,10 +264,10 @@ func (p *provider) classify(parent, cctx context.Context, err error) error {
 		return ce
 	}
 	switch {
-	case parent.Err() != nil:
-		ce.kind = kindCanceled
+	case errors.Is(parent.Err(), context.Canceled):
+		ce.kind = kindCanceled // the trainee left; says nothing about the provider
 		return ce
-	case cctx.Err() != nil:
+	case cctx.Err() != nil: // ours or the caller's deadline
 		ce.kind = kindTimeout
 		return ce
 	case ce.kind == kindLimiter:
