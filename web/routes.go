@@ -13,6 +13,7 @@ func (s *Server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/scenarios/{id}", s.handleScenario())
 	mux.Handle("GET /api/personas", s.handlePersonas())
 	mux.Handle("GET /api/sessions/{id}", s.handleSession())
+	s.addTrainerRoutes(mux)
 	mux.Handle("GET /healthz", s.handleHealthz())
 	mux.Handle("GET /readyz", s.handleReadyz())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))

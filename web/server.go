@@ -14,7 +14,9 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sparring-gym/sparring/scenarios"
 	"github.com/sparring-gym/sparring/simulator"
+	"github.com/sparring-gym/sparring/simulator/trainer"
 )
 
 // Config tunes the transport. Zero values take the defaults of DefaultConfig.
@@ -99,6 +101,11 @@ type Deps struct {
 	Static   fs.FS // the browser UI; nil serves none
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
+	// Authoring, TrainerStore and Calibrator enable the trainer tools
+	// (issue 7, web/trainer*.go); without the first two those routes answer 503.
+	Authoring    *scenarios.Composite
+	TrainerStore trainer.Store
+	Calibrator   simulator.Assessor
 }
 
 // Server is the HTTP and WebSocket front of Sparring.
@@ -113,6 +120,10 @@ type Server struct {
 	registry *prometheus.Registry
 	upgrader websocket.Upgrader
 	handler  http.Handler
+
+	authoring  *scenarios.Composite
+	tstore     trainer.Store
+	calibrator simulator.Assessor
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -134,6 +145,7 @@ func NewServer(cfg Config, d Deps) *Server {
 		cfg: cfg, sim: d.Simulator, lib: d.Library, ready: d.Ready, static: d.Static,
 		log: d.Logger, registry: d.Registry, metrics: newMetrics(d.Registry),
 		conns: map[*conn]struct{}{}, perIP: map[string]int{},
+		authoring: d.Authoring, tstore: d.TrainerStore, calibrator: d.Calibrator,
 	}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
