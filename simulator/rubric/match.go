@@ -118,9 +118,24 @@ func isSentenceEnd(text string, i int) bool {
 	switch text[i] {
 	case '!', '?', '\n', ';':
 		return true
+	case '-':
+		// " - " joins two sentences in chat English.
+		return i > 0 && i+1 < len(text) && text[i-1] == ' ' && text[i+1] == ' '
 	case '.':
-		// "3.5", "e.g." inside a word are not sentence ends.
-		return i+1 >= len(text) || !isAlnumByte(text[i+1])
+		// "3.5" and "e.g." inside a word are not sentence ends, nor are
+		// one-letter abbreviations ("a.m.") and titles ("Mr.").
+		if i+1 < len(text) && isAlnumByte(text[i+1]) {
+			return false
+		}
+		w := i
+		for w > 0 && isAlnumByte(text[w-1]) {
+			w--
+		}
+		switch text[w:i] {
+		case "a", "p", "m", "e", "g", "mr", "ms", "mrs", "dr", "st", "vs", "etc":
+			return false
+		}
+		return true
 	}
 	return false
 }

@@ -44,8 +44,26 @@ func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []
 		}
 		return false
 	}
+	refusal, wish, restate := a.id("_refusal"), a.id("_their_wish"), a.id("restate_fact")
+	// A keyword is a commitment unless it is quoted, negated ("我没法给您退款",
+	// "差价我没办法补"), hedged ("if the test finds a fault"), or the
+	// customer's own request restated ("您希望全额退款").
 	commits := func(at, end int) bool {
-		return !r.inQuote(int32(at)) && !a.preceded(text, hit{start: int32(at), end: int32(end)}, negs) && !hedged(at)
+		if r.inQuote(int32(at)) || a.preceded(text, hit{start: int32(at), end: int32(end)}, negs) || hedged(at) {
+			return false
+		}
+		cs, ce := clauseBounds(text, at)
+		ss, _ := sentenceBounds(text, at)
+		for _, h := range raw {
+			o := int(h.owner)
+			if o == refusal && int(h.start) >= cs && int(h.start) < ce {
+				return false
+			}
+			if (o == wish || o == restate) && int(h.start) >= ss && int(h.start) < at {
+				return false
+			}
+		}
+		return true
 	}
 	over := a.id("over_promise")
 	flag := func(at, end int) {

@@ -86,7 +86,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 	}
 	for _, h := range cand {
 		sg := a.sigs[h.owner]
-		if sg != nil && len(sg.yieldsTo) > 0 && overlapsOwned(cand, h, sg.yieldsTo) {
+		if sg != nil && len(sg.yieldsTo) > 0 && inSentenceWith(text, cand, h, sg.yieldsTo) {
 			continue
 		}
 		r.mark(int(h.owner), a.evidenceSpan(text, int(h.start), int(h.end)))
@@ -183,9 +183,11 @@ func ownedBy(hits []hit, owner int) []hit {
 	return out
 }
 
-func overlapsOwned(hits []hit, h hit, owners []int) bool {
+// inSentenceWith reports whether a hit of one of owners shares h's sentence.
+func inSentenceWith(text string, hits []hit, h hit, owners []int) bool {
+	ss, se := sentenceBounds(text, int(h.start))
 	for _, o := range hits {
-		if o.start < h.end && h.start < o.end && slices.Contains(owners, int(o.owner)) {
+		if int(o.start) >= ss && int(o.start) < se && slices.Contains(owners, int(o.owner)) {
 			return true
 		}
 	}

@@ -364,7 +364,7 @@ func (v *validator) check(s *spec) {
 		}
 		known[name] = true
 	}
-	for _, need := range []string{"_refusal", "_alternative", "_find_out", "_correction", "_refund", "_compensation", "_supervisor", "_hedge", "_hedge_exempt", "_handover", "_time", "_angry", "_softener"} {
+	for _, need := range []string{"_refusal", "_alternative", "_find_out", "_correction", "_refund", "_compensation", "_supervisor", "_hedge", "_hedge_exempt", "_handover", "_time", "_angry", "_softener", "_their_wish", "_info_request"} {
 		if _, ok := s.Markers[need]; !ok {
 			v.fail("missing marker "+need, "add it with zh and en lists", "markers")
 		}
