@@ -186,7 +186,7 @@ func TestContestStandings(t *testing.T) {
 				play(t, s, c, "Bo", "Blue", "p01", "b1", 50)
 				play(t, s, c, "Cy", "Red", "p01", "c1", 80)
 				play(t, s, c, "Cy", "Red", "p01", "c2", 70) // not better: best stays 80
-				mustReserve(t, s, c, "Di", "Red", "p03")   // joined, nothing finished yet
+				mustReserve(t, s, c, "Di", "Red", "p03")    // joined, nothing finished yet
 
 				st, err := s.Standings(t.Context(), c)
 				if err != nil {
