@@ -2,11 +2,14 @@ package e2e_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/sparring-gym/sparring/simulator"
 )
 
 // TestPlayFullSession picks a scenario, plays it by typing, watches the
@@ -16,46 +19,47 @@ func TestPlayFullSession(t *testing.T) {
 	b := newBrowser(t)
 	b.open(ts.URL())
 
-	if n := b.num(`document.querySelectorAll('[data-testid="scenario-card"]').length`); n != 2 {
-		t.Fatalf("scenario cards = %d, want 2", n)
+	all := ts.scenarioCount(func(*simulator.Scenario) bool { return true })
+	if n := b.num(`document.querySelectorAll('[data-testid="scenario-card"]').length`); n != all {
+		t.Fatalf("scenario cards = %d, want %d", n, all)
 	}
-	// Filters: only one scenario can be played in Chinese.
+	// Each filter keeps what the library says it should.
 	setSelect := func(id, v string) int {
 		return b.num(`(() => { const s = document.querySelector("#` + id + `"); s.value = "` + v + `";
 			s.dispatchEvent(new Event("change")); return document.querySelectorAll('[data-testid="scenario-card"]').length; })()`)
 	}
-	if n := setSelect("f-lang", "zh"); n != 1 {
-		t.Errorf("cards with lang=zh: %d, want 1", n)
+	for _, f := range []struct {
+		sel, value string
+		keep       func(*simulator.Scenario) bool
+	}{
+		{"f-lang", "en", func(s *simulator.Scenario) bool { return s.Supports("en") }},
+		{"f-diff", "4", func(s *simulator.Scenario) bool { return s.Difficulty == 4 }},
+		{"f-persona", "angry-complainer", func(s *simulator.Scenario) bool { return s.PersonaID == "angry-complainer" }},
+	} {
+		want := ts.scenarioCount(f.keep)
+		if n := setSelect(f.sel, f.value); n != want || n == 0 {
+			t.Errorf("%s=%s keeps %d cards, want %d", f.sel, f.value, n, want)
+		}
+		setSelect(f.sel, "")
 	}
-	if n := setSelect("f-lang", ""); n != 2 {
-		t.Errorf("cards with no filter: %d, want 2", n)
-	}
-	if n := setSelect("f-diff", "3"); n != 1 {
-		t.Errorf("cards with difficulty 3: %d, want 1", n)
-	}
-	setSelect("f-diff", "")
-	if n := setSelect("f-persona", "vague"); n != 1 {
-		t.Errorf("cards with persona vague: %d, want 1", n)
-	}
-	setSelect("f-persona", "")
 
-	b.do(chromedp.Click(chromedp.CSS(`[data-testid="scenario-card"][data-id="late-parcel"]`)))
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="scenario-card"][data-id="p01-lost-manuscript-en"]`)))
 	b.wait(`document.querySelector('[data-testid="brief-card"]').dataset.state === "loaded"`)
-	if brief := b.str(`document.querySelector('[data-testid="brief-details"]').innerText`); !strings.Contains(brief, "Order #4471") || !strings.Contains(brief, "10% voucher") {
-		t.Errorf("brief does not show the order and policy: %q", brief)
+	if brief := b.str(`document.querySelector('[data-testid="brief-details"]').innerText`); !strings.Contains(brief, "AS-20417") || !strings.Contains(brief, "Ms Zhao Min") {
+		t.Errorf("brief does not show the customer and the case: %q", brief)
 	}
 
-	b.startSession("late-parcel", "Alex", "coach")
-	if got := b.str(`document.querySelector('[data-role="customer"][data-seq="1"] .bubble').textContent`); !strings.Contains(got, "three days late") {
-		t.Errorf("opening line = %q", got)
+	b.startSession("p01-lost-manuscript-en", "Alex", "coach")
+	if got := b.str(`document.querySelector('[data-role="customer"][data-seq="1"] .bubble').textContent`); got == "" {
+		t.Error("no opening line")
 	}
-	if cd := b.str(`document.querySelector('[data-testid="countdown"]').textContent`); !strings.HasPrefix(cd, "10:") && !strings.HasPrefix(cd, "9:") {
-		t.Errorf("countdown = %q, want about 10:00", cd)
+	if cd := b.str(`document.querySelector('[data-testid="countdown"]').textContent`); !strings.HasPrefix(cd, "15:") && !strings.HasPrefix(cd, "14:") {
+		t.Errorf("countdown = %q, want about 15:00", cd)
 	}
 	anger0 := atoi(t, b.str(`document.querySelector('[data-testid="meter-anger"]').dataset.value`))
 	trust0 := atoi(t, b.str(`document.querySelector('[data-testid="meter-trust"]').dataset.value`))
 
-	b.reply("Hello Dana, I'm so sorry your grinder is late.", 1)
+	b.reply("Ms Zhao, I'm so sorry. Losing a year of your novel is devastating. I'm Lin and I'll take this on myself.", 1)
 	if v := b.str(`document.querySelector("#reply").value`); v != "" {
 		t.Errorf("composer not cleared after Enter: %q", v)
 	}
@@ -64,25 +68,25 @@ func TestPlayFullSession(t *testing.T) {
 	if anger1 >= anger0 || trust1 <= trust0 {
 		t.Errorf("meter did not move: anger %d→%d, trust %d→%d", anger0, anger1, trust0, trust1)
 	}
-	if n := b.num(`document.querySelectorAll('[data-testid="move"]').length`); n != 2 {
-		t.Errorf("moves shown = %d, want 2 (greet, apologize)", n)
+	if n := b.num(`document.querySelectorAll('[data-testid="move"][data-turn="1"]').length`); n == 0 {
+		t.Error("no mood moves shown for turn 1")
 	}
-	if got := b.str(`document.querySelector('[data-testid="feedback"][data-turn="1"]').innerText`); !strings.Contains(got, "Receive") || !strings.Contains(got, "Apologise") {
+	if got := b.str(`document.querySelector('[data-testid="feedback"][data-turn="1"]').innerText`); !strings.Contains(got, "Understand") || !strings.Contains(got, "Apologise") {
 		t.Errorf("coach feedback under the reply = %q", got)
 	}
-	if got := b.str(`document.querySelector('[data-testid="hint"]').innerText`); !strings.Contains(got, "next step") {
-		t.Errorf("coach hint = %q", got)
+	if n := b.num(`document.querySelectorAll('[data-testid="hint"][data-turn="1"]').length`); n != 1 {
+		t.Error("no coach hint for turn 1")
 	}
 
 	// Shift+Enter makes a new line; Enter alone sends.
 	b.do(
 		chromedp.Focus(chromedp.CSS(`#reply`)),
-		chromedp.KeyEvent("I will call the courier now."),
+		chromedp.KeyEvent("When did you first notice it?"),
 		chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierShift)),
-		chromedp.KeyEvent("Does that work for you?"+kb.Enter),
+		chromedp.KeyEvent("Was there any message on the screen just before?"+kb.Enter),
 	)
 	b.waitTurn(2)
-	if got := b.str(`document.querySelector('[data-role="trainee"][data-turn="2"] .bubble').textContent`); got != "I will call the courier now.\nDoes that work for you?" {
+	if got := b.str(`document.querySelector('[data-role="trainee"][data-turn="2"] .bubble').textContent`); got != "When did you first notice it?\nWas there any message on the screen just before?" {
 		t.Errorf("two-line reply = %q", got)
 	}
 
@@ -92,21 +96,28 @@ func TestPlayFullSession(t *testing.T) {
 	if got := b.str(`document.querySelector('[data-testid="move-detail"]').innerText`); !strings.Contains(got, "I'm so sorry") || !strings.Contains(got, "Apologise") {
 		t.Errorf("move detail = %q", got)
 	}
-	if got := b.str(`document.querySelector("#reply") === document.activeElement ? "reply" : document.activeElement.dataset.testid || ""`); got != "move" {
+	if got := b.str(`document.activeElement.dataset.testid || ""`); got != "move" {
 		t.Errorf("focus after clicking a move is on %q, want the move", got)
 	}
-	if st := b.str(`[...document.querySelectorAll('[data-testid="steps-track"] li[data-done="1"]')].map(li => li.dataset.step).join(",")`); st != "receive,understand,help,agree" {
+	if st := b.str(`[...document.querySelectorAll('[data-testid="steps-track"] li[data-done="1"]')].map(li => li.dataset.step).join(",")`); !strings.Contains(st, "understand") {
 		t.Errorf("steps shown = %q", st)
 	}
+
+	b.reply("So the PC we repaired crashed last night and a year's work is gone. Is that right?", 3)
+	b.reply("I'd suggest an engineer visit tomorrow for a free diagnosis and a recovery assessment; I can't promise recovery but it often works.", 4)
 	b.screenshot("chat-desktop", false)
-
-	b.reply("Is there anything else I can do? Goodbye for now.", 3)
-	b.wait(`document.querySelector('[data-testid="chat"]').dataset.state === "ended"`)
-	b.wait(`document.querySelector('[data-testid="chat"]').dataset.report === "1"`)
-	b.do(chromedp.Click(chromedp.CSS(`[data-testid="to-report"]`)))
-	b.wait(`!!document.querySelector('[data-testid="scorecard"][data-ready="1"]')`)
-
-	checkScorecard(t, b, 3, "resolved")
+	if b.str(`document.querySelector('[data-testid="chat"]').dataset.state`) == "active" {
+		b.reply("I'll book the engineer for 9 to 12 tomorrow and call you by 6 p.m. Would that work?", 5)
+	}
+	if b.str(`document.querySelector('[data-testid="chat"]').dataset.state`) == "active" {
+		b.endSession()
+	} else {
+		b.wait(`document.querySelector('[data-testid="chat"]').dataset.report === "1"`)
+		b.do(chromedp.Click(chromedp.CSS(`[data-testid="to-report"]`)))
+		b.wait(`!!document.querySelector('[data-testid="scorecard"][data-ready="1"]')`)
+	}
+	turns := b.num(`document.querySelectorAll('[data-role="trainee"]').length`)
+	checkScorecard(t, b, turns)
 	b.screenshot("scorecard-desktop", true)
 
 	// The print stylesheet leaves the report and nothing else.
@@ -118,14 +129,17 @@ func TestPlayFullSession(t *testing.T) {
 	b.media("")
 }
 
-func checkScorecard(t *testing.T, b *browser, turns int, outcome string) {
+func checkScorecard(t *testing.T, b *browser, turns int) {
 	t.Helper()
 	total := atoi(t, b.str(`document.querySelector('[data-testid="total"]').textContent`))
-	if total <= 0 || total > 100 {
+	if total < 0 || total > 100 {
 		t.Errorf("total = %d", total)
 	}
-	if got := b.str(`document.querySelector('[data-testid="report-outcome"]').dataset.outcome`); got != outcome {
-		t.Errorf("outcome = %q, want %q", got, outcome)
+	// The scorecard's outcome is the one the conversation ended with.
+	outcome := b.str(`document.querySelector('[data-testid="report-outcome"]').dataset.outcome`)
+	ended := b.str(`document.querySelector('[data-testid="state-outcome"]').dataset.outcome`)
+	if outcome == "" || outcome != ended {
+		t.Errorf("scorecard outcome %q, conversation ended %q", outcome, ended)
 	}
 	if n := b.num(`document.querySelectorAll('[data-testid="step-chart"] rect.bar').length`); n != 5 {
 		t.Errorf("step chart bars = %d, want 5", n)
@@ -142,6 +156,9 @@ func checkScorecard(t *testing.T, b *browser, turns int, outcome string) {
 	if n := b.num(`document.querySelectorAll('[data-testid="report-turn"] .signals li').length`); n == 0 {
 		t.Error("the transcript carries no signal annotations")
 	}
+	if n := b.num(`document.querySelectorAll('[data-testid="step-card"] .quotes li').length`); n == 0 {
+		t.Error("no step quotes any evidence")
+	}
 }
 
 // TestResumeAfterRestart takes the server away mid-session, sends a reply
@@ -151,8 +168,8 @@ func TestResumeAfterRestart(t *testing.T) {
 	ts := startServer(t)
 	b := newBrowser(t)
 	b.open(ts.URL())
-	b.startSession("late-parcel", "Robin", "exam")
-	b.reply("Hello, I'm sorry about this.", 1)
+	b.startSession("p03-day-five-return-en", "Robin", "exam")
+	b.reply("Hello Mr Chen, I'm sorry the phone isn't what you hoped for.", 1)
 	if n := b.num(`document.querySelectorAll('[data-testid="feedback"]').length`); n != 0 {
 		t.Errorf("exam mode shows %d feedback lines during the session", n)
 	}
@@ -160,9 +177,10 @@ func TestResumeAfterRestart(t *testing.T) {
 		t.Errorf("exam mode explains %d mood moves or hints during the session", n)
 	}
 
+	const offline = "Could you tell me what made you change your mind about it?"
 	ts.stop()
 	b.wait(`document.querySelector('[data-testid="chat"]').dataset.connected === "0"`)
-	b.do(chromedp.SendKeys(chromedp.CSS(`#reply`), "I will chase the courier myself."+kb.Enter))
+	b.do(chromedp.SendKeys(chromedp.CSS(`#reply`), offline+kb.Enter))
 	b.wait(`!!document.querySelector('[data-role="trainee"][data-pending="1"]')`)
 	ts.start()
 
@@ -170,43 +188,49 @@ func TestResumeAfterRestart(t *testing.T) {
 	b.wait(`document.querySelector('[data-testid="chat"]').dataset.connected === "1"`)
 	check := func(when string) {
 		t.Helper()
+		// Every event once, in order: seqs strictly increase, none pending,
+		// two replies and three customer lines.
 		seqs := b.str(`[...document.querySelectorAll('[data-testid="msg"]')].map(m => m.dataset.seq || "pending").join(",")`)
-		// start: customer 1; turn 1: ack, customer; turn 2: ack, customer (exam: no feedback events)
-		if seqs != "1,2,3,4,5" {
-			t.Errorf("%s: message seqs = %s, want 1,2,3,4,5", when, seqs)
+		prev := 0
+		for _, f := range strings.Split(seqs, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil || n <= prev {
+				t.Errorf("%s: message seqs %s are not strictly increasing", when, seqs)
+				break
+			}
+			prev = n
 		}
-		if got := b.str(`document.querySelector('[data-role="trainee"][data-turn="2"] .bubble').textContent`); got != "I will chase the courier myself." {
+		roles := b.str(`[...document.querySelectorAll('[data-testid="msg"]')].map(m => m.dataset.role[0]).join("")`)
+		if roles != "ctctc" {
+			t.Errorf("%s: speakers %s, want ctctc (customer/trainee)", when, roles)
+		}
+		if got := b.str(`document.querySelector('[data-role="trainee"][data-turn="2"] .bubble').textContent`); got != offline {
 			t.Errorf("%s: reply sent while offline = %q", when, got)
 		}
 	}
 	check("after the restart")
-	if acks := storedAcks(t, ts); acks != 2 {
+	if acks := storedAcks(t, ts, b); acks != 2 {
 		t.Errorf("stored replies = %d, want 2", acks)
 	}
 
+	lastSeq := b.str(`document.querySelector('[data-testid="chat"]').dataset.seq`)
 	b.do(chromedp.Reload())
-	b.wait(`document.body.dataset.view === "chat" && document.querySelector('[data-testid="chat"]').dataset.connected === "1" && document.querySelector('[data-testid="chat"]').dataset.seq === "5"`)
+	b.wait(`document.body.dataset.view === "chat" && document.querySelector('[data-testid="chat"]').dataset.connected === "1" && document.querySelector('[data-testid="chat"]').dataset.seq === "` + lastSeq + `"`)
 	check("after a reload")
 
 	b.endSession()
-	checkScorecard(t, b, 2, "resolved")
-	if acks := storedAcks(t, ts); acks != 2 {
+	checkScorecard(t, b, 2)
+	if acks := storedAcks(t, ts, b); acks != 2 {
 		t.Errorf("stored replies after the end = %d, want 2", acks)
 	}
 }
 
-func storedAcks(t *testing.T, ts *testServer) int {
+// storedAcks counts the replies stored for the page's session: a reply
+// processed twice would show up here as an extra ack.
+func storedAcks(t *testing.T, ts *testServer, b *browser) int {
 	t.Helper()
-	ts.store.mu.Lock()
-	ids := make([]string, 0, len(ts.store.sessions))
-	for id := range ts.store.sessions {
-		ids = append(ids, id)
-	}
-	ts.store.mu.Unlock()
-	if len(ids) != 1 {
-		t.Fatalf("stored sessions = %d, want 1", len(ids))
-	}
-	s, err := ts.store.Load(context.Background(), ids[0])
+	id := b.str(`JSON.parse(sessionStorage.getItem("sparring.session")).session`)
+	s, err := ts.store.Load(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,8 +259,8 @@ func TestLanguageSwitch(t *testing.T) {
 		t.Errorf("after reload = %q", got)
 	}
 	// The Chinese scenario, played in Chinese, with a Chinese interface.
-	b.startSession("router", "小林", "coach")
-	b.reply("您好,非常抱歉 hello sorry", 1)
+	b.startSession("d01-finance-office", "小林", "coach")
+	b.reply("您好,财务室在三楼,出电梯右转第二间。您看这样清楚吗?", 1)
 	if got := b.str(`document.querySelector('[data-testid="state-mode"]').innerText`); !strings.Contains(got, "教练") {
 		t.Errorf("state bar mode = %q", got)
 	}
@@ -257,7 +281,7 @@ func TestPhoneAndHostileText(t *testing.T) {
 	b.open(ts.URL())
 
 	// The LLM engine is not configured on this server: its message shows.
-	b.do(chromedp.Click(chromedp.CSS(`[data-testid="scenario-card"][data-id="late-parcel"]`)))
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="scenario-card"][data-id="p02-noon-delivery-en"]`)))
 	b.wait(`document.querySelector('[data-testid="brief-card"]').dataset.state === "loaded"`)
 	b.do(
 		chromedp.SendKeys(chromedp.CSS(`#trainee`), "Sam"),
@@ -266,9 +290,9 @@ func TestPhoneAndHostileText(t *testing.T) {
 	)
 	b.wait(`document.querySelector('[data-testid="start-error"]').textContent.includes("language model")`)
 	b.do(chromedp.Click(chromedp.CSS(`[data-testid="engine-scripted"]`)))
-	b.startSession("late-parcel", "Sam", "coach")
+	b.startSession("p02-noon-delivery-en", "Sam", "coach")
 
-	hostile := `<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> hello, sorry`
+	hostile := `<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> Mr Wang, I'm sorry the documents came late.`
 	b.reply(hostile, 1)
 	if got := b.str(`document.querySelector('[data-role="trainee"][data-turn="1"] .bubble').textContent`); got != hostile {
 		t.Errorf("reply shown as %q, want the literal text", got)
@@ -282,11 +306,17 @@ func TestPhoneAndHostileText(t *testing.T) {
 	if w := b.num(`document.documentElement.scrollWidth`); w > 375 {
 		t.Errorf("page is %d px wide at a 375 px viewport", w)
 	}
-	b.reply("I will call the courier. Does that work?", 2)
+	b.reply("I'll find out what happened to the delivery and call you back by 3 p.m. Would that work?", 2)
 	b.screenshot("chat-phone", false)
 
-	b.endSession()
-	checkScorecard(t, b, 2, "resolved")
+	if b.str(`document.querySelector('[data-testid="chat"]').dataset.state`) == "active" {
+		b.endSession()
+	} else {
+		b.wait(`document.querySelector('[data-testid="chat"]').dataset.report === "1"`)
+		b.do(chromedp.Click(chromedp.CSS(`[data-testid="to-report"]`)))
+		b.wait(`!!document.querySelector('[data-testid="scorecard"][data-ready="1"]')`)
+	}
+	checkScorecard(t, b, 2)
 	if got := b.str(`[...document.querySelectorAll('[data-testid="report-turn"] .tr-text')][0].textContent`); got != hostile {
 		t.Errorf("scorecard transcript shows %q", got)
 	}

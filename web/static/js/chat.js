@@ -368,8 +368,12 @@ export class ChatView {
         },
         h('span', { class: 'mv-turn' }, `T${m.turn}`),
         h('span', { class: 'mv-sig' }, sig),
-        m.anger ? h('span', { class: `mv-d ${deltaClass('anger', m.anger)}` }, `${t('mood.anger')} ${signed(m.anger)}`) : null,
-        m.trust ? h('span', { class: `mv-d ${deltaClass('trust', m.trust)}` }, `${t('mood.trust')} ${signed(m.trust)}`) : null,
+        h(
+          'span',
+          { class: 'mv-ds' },
+          m.anger ? h('span', { class: `mv-d ${deltaClass('anger', m.anger)}` }, `${t('mood.anger')} ${signed(m.anger)}`) : null,
+          m.trust ? h('span', { class: `mv-d ${deltaClass('trust', m.trust)}` }, `${t('mood.trust')} ${signed(m.trust)}`) : null,
+        ),
       );
       list.prepend(h('li', null, btn)); // newest first: the latest move is the one worth seeing
     });
@@ -416,7 +420,10 @@ export class ChatView {
     box.append(
       h('p', { class: 'md-head' }, t('chat.turn', { n: m.turn }), ' · ', h('strong', null, label('sig', m.signal)), sigInfo ? ` (${sigInfo.polarity})` : ''),
       ack ? h('blockquote', { class: 'md-reply', lang: this.session.meta?.lang === 'zh' ? 'zh-CN' : 'en' }, this.session.replyText(ack)) : null,
-      sigInfo?.evidence ? h('p', { class: 'small' }, `${t('report.evidence')}: “${sigInfo.evidence}”`) : null,
+      // The evidence is worth showing only when it is a part of the reply.
+      sigInfo?.evidence && (!ack || sigInfo.evidence.trim() !== this.session.replyText(ack).trim())
+        ? h('p', { class: 'small' }, `${t('report.evidence')}: “${sigInfo.evidence}”`)
+        : null,
       h(
         'p',
         { class: 'small' },
