@@ -85,6 +85,8 @@ start_redis() {
 start_redis
 export SPARRING_TEST_REDIS_ADDR="127.0.0.1:$REDIS_PORT"
 export SPARRING_REQUIRE_REDIS=1
+# chromium was installed above, so the browser tests (web/e2e) must run, not skip.
+export SPARRING_REQUIRE_BROWSER=1
 log "redis-server $(redis-server --version | awk '{print $3}') pid $redis_pid at $SPARRING_TEST_REDIS_ADDR (dir $tmp)"
 
 # --- the tests -------------------------------------------------------------
