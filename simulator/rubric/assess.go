@@ -168,7 +168,7 @@ func (a *Assessor) hint(r *reading, lang simulator.Lang, req simulator.AssessReq
 func (a *Assessor) angry(customer string) bool {
 	n := a.z.normalize(customer)
 	id := int32(a.id("_angry"))
-	for _, h := range a.m.scan(n.text, nil) {
+	for _, h := range a.m.scan(n.text, newDoc(n.text).sentEnd, nil) {
 		if h.owner == id {
 			return true
 		}

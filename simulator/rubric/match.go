@@ -23,9 +23,23 @@ type part struct {
 // rune starts and English word starts are probed, so a 300-character reply
 // costs a few hundred map lookups whatever the lexicon size.
 type matcher struct {
-	pats []pattern
-	by2  map[uint32][]int32
-	by4  map[uint32][]int32
+	pats   []pattern
+	firsts []first
+	byLit  map[string]int32 // first literal (and its word-end flag) → firsts index
+	by2    map[uint32][]int32
+	by4    map[uint32][]int32
+	// has2 and has4 filter positions before the map lookups: most positions
+	// start no entry at all.
+	has2, has4 [1 << 16]bool
+}
+
+func fold16(k uint32) uint32 { return (k ^ k>>16) & 0xFFFF }
+
+// first is one distinct leading literal and the patterns that start with it,
+// so "i'll" is compared once however many "i'll…verb" entries exist.
+type first struct {
+	part
+	pats []int32
 }
 
 type hit struct {
@@ -39,7 +53,7 @@ func key4(s string) uint32 {
 }
 
 func newMatcher() *matcher {
-	return &matcher{by2: map[uint32][]int32{}, by4: map[uint32][]int32{}}
+	return &matcher{byLit: map[string]int32{}, by2: map[uint32][]int32{}, by4: map[uint32][]int32{}}
 }
 
 // add compiles one entry for owner; zh selects the gap unit.
@@ -84,14 +98,27 @@ func (m *matcher) add(z *normalizer, entry string, owner int32, gapZH, gapEN int
 		}
 		id := int32(len(m.pats))
 		m.pats = append(m.pats, pattern{parts: c, owner: owner, gap: gap})
-		first := c[0].lit
-		if len(first) >= 4 {
-			k := key4(first)
-			m.by4[k] = append(m.by4[k], id)
-		} else {
-			k := key2(first)
-			m.by2[k] = append(m.by2[k], id)
+		key := c[0].lit
+		if c[0].wordEnd {
+			key += "\x00"
 		}
+		fi, ok := m.byLit[key]
+		if !ok {
+			fi = int32(len(m.firsts))
+			m.byLit[key] = fi
+			m.firsts = append(m.firsts, first{part: c[0]})
+			lit := c[0].lit
+			if len(lit) >= 4 {
+				k := key4(lit)
+				m.by4[k] = append(m.by4[k], fi)
+				m.has4[fold16(k)] = true
+			} else {
+				k := key2(lit)
+				m.by2[k] = append(m.by2[k], fi)
+				m.has2[k&0xFFFF] = true
+			}
+		}
+		m.firsts[fi].pats = append(m.firsts[fi].pats, id)
 	}
 }
 
@@ -141,7 +168,7 @@ func isSentenceEnd(text string, i int) bool {
 }
 
 // scan appends every match in text to hits.
-func (m *matcher) scan(text string, hits []hit) []hit {
+func (m *matcher) scan(text string, ends []int32, hits []hit) []hit {
 	for p := 0; p < len(text); p++ {
 		b := text[p]
 		if b >= 0x80 {
@@ -152,41 +179,46 @@ func (m *matcher) scan(text string, hits []hit) []hit {
 			continue // English entries start at word starts only
 		}
 		if p+4 <= len(text) {
-			for _, id := range m.by4[key4(text[p:])] {
-				if e, ok := m.try(text, p, &m.pats[id]); ok {
-					hits = append(hits, hit{owner: m.pats[id].owner, start: int32(p), end: int32(e)})
-				}
+			if k := key4(text[p:]); m.has4[fold16(k)] {
+				hits = m.probe(text, ends, p, m.by4[k], hits)
 			}
 		}
 		if p+2 <= len(text) {
-			for _, id := range m.by2[key2(text[p:])] {
-				if e, ok := m.try(text, p, &m.pats[id]); ok {
-					hits = append(hits, hit{owner: m.pats[id].owner, start: int32(p), end: int32(e)})
-				}
+			if k := key2(text[p:]); m.has2[k] {
+				hits = m.probe(text, ends, p, m.by2[k], hits)
 			}
 		}
 	}
 	return hits
 }
 
-// try matches pattern pt at position p and returns the end of the match.
-func (m *matcher) try(text string, p int, pt *pattern) (int, bool) {
-	first := pt.parts[0]
-	if !strings.HasPrefix(text[p:], first.lit) {
-		return 0, false
-	}
-	e := p + len(first.lit)
-	if first.wordEnd && !wordEndsAt(text, e) {
-		return 0, false
-	}
-	for _, pa := range pt.parts[1:] {
-		limit := min(len(text), e+pt.gap+len(pa.lit))
-		for i := e; i < limit; i++ {
-			if isSentenceEnd(text, i) {
-				limit = i
-				break
+// probe checks the leading literals fs at position p, then the rest of
+// every pattern that starts with a matching one.
+func (m *matcher) probe(text string, ends []int32, p int, fs []int32, hits []hit) []hit {
+	for _, fi := range fs {
+		f := &m.firsts[fi]
+		if !strings.HasPrefix(text[p:], f.lit) {
+			continue
+		}
+		e := p + len(f.lit)
+		if f.wordEnd && !wordEndsAt(text, e) {
+			continue
+		}
+		for _, id := range f.pats {
+			pt := &m.pats[id]
+			if end, ok := m.rest(text, ends, e, pt); ok {
+				hits = append(hits, hit{owner: pt.owner, start: int32(p), end: int32(end)})
 			}
 		}
+	}
+	return hits
+}
+
+// rest matches the parts after the first, each within the gap and the
+// sentence, and returns the end of the match.
+func (m *matcher) rest(text string, ends []int32, e int, pt *pattern) (int, bool) {
+	for _, pa := range pt.parts[1:] {
+		limit := min(len(text), e+pt.gap+len(pa.lit), int(ends[e]))
 		found := -1
 		from := e
 		for from < limit {

@@ -31,8 +31,12 @@ func (n *normText) origSpan(i, j int) string {
 }
 
 type normalizer struct {
-	t2s map[rune]rune
+	// t2s folds the CJK Unified Ideographs block (U+4E00–U+9FFF) to
+	// simplified forms; zero means unchanged.
+	t2s []rune
 }
+
+const hanLo, hanHi = 0x4E00, 0x9FFF
 
 // fold maps one rune to its matching form; 0 drops it, ' ' makes it a space.
 func (z *normalizer) fold(r rune) rune {
@@ -66,8 +70,11 @@ func (z *normalizer) fold(r rune) rune {
 	case r == 0x200B || r == 0x200C || r == 0x200D || r == 0xFEFF || (r >= 0xFE00 && r <= 0xFE0F):
 		return 0
 	}
-	if s, ok := z.t2s[r]; ok {
-		return s
+	if r >= hanLo && r <= hanHi {
+		if s := z.t2s[r-hanLo]; s != 0 {
+			return s
+		}
+		return r
 	}
 	if unicode.Is(unicode.Han, r) || unicode.IsLetter(r) || unicode.IsDigit(r) {
 		return unicode.ToLower(r)

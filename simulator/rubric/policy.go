@@ -12,6 +12,7 @@ import (
 // (over_promise, however kind the wording).
 func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []hit) {
 	text := r.n.text
+	d := r.d
 	ctxID := a.id("use_context")
 	for _, fact := range sc.Brief.Context {
 		f := strings.TrimSpace(a.z.normalizePattern(fact))
@@ -19,17 +20,17 @@ func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []
 			continue
 		}
 		for _, at := range a.occurrences(text, f) {
-			cs, ce := clauseBounds(text, at)
-			if r.inQuote(int32(at)) || isQuestion(text, cs, ce) {
+			cs, ce := d.clauseBounds(at)
+			if r.inQuote(int32(at)) || d.isQuestion(cs, ce) {
 				continue
 			}
-			r.mark(ctxID, a.evidenceSpan(text, at, at+len(f)))
+			r.mark(ctxID, a.evidenceSpan(d, at, at+len(f)))
 			break
 		}
 	}
 
 	hedged := func(at int) bool {
-		cs, ce := clauseBounds(text, at)
+		cs, ce := d.clauseBounds(at)
 		for _, h := range raw {
 			if int(h.start) >= cs && int(h.start) < ce {
 				switch a.names[h.owner] {
@@ -49,11 +50,11 @@ func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []
 	// "差价我没办法补"), hedged ("if the test finds a fault"), or the
 	// customer's own request restated ("您希望全额退款").
 	commits := func(at, end int) bool {
-		if r.inQuote(int32(at)) || a.preceded(text, hit{start: int32(at), end: int32(end)}, negs) || hedged(at) {
+		if r.inQuote(int32(at)) || a.preceded(d, hit{start: int32(at), end: int32(end)}, negs) || hedged(at) {
 			return false
 		}
-		cs, ce := clauseBounds(text, at)
-		ss, _ := sentenceBounds(text, at)
+		cs, ce := d.clauseBounds(at)
+		ss, _ := d.sentenceBounds(at)
 		for _, h := range raw {
 			o := int(h.owner)
 			if o == refusal && int(h.start) >= cs && int(h.start) < ce {
@@ -67,7 +68,7 @@ func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []
 	}
 	over := a.id("over_promise")
 	flag := func(at, end int) {
-		sp := a.evidenceSpan(text, at, end)
+		sp := a.evidenceSpan(d, at, end)
 		r.policy = append(r.policy, sp)
 		r.mark(over, sp)
 	}
@@ -94,7 +95,7 @@ func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []
 			continue
 		}
 		for _, at := range a.occurrences(text, k) {
-			ss, se := sentenceBounds(text, at)
+			ss, se := d.sentenceBounds(at)
 			if commits(at, at+len(k)) && !a.sentenceHas(raw, ss, se, "_supervisor") {
 				flag(at, at+len(k))
 				break
@@ -109,7 +110,7 @@ func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []
 			if !commits(at, end) {
 				continue
 			}
-			ss, se := sentenceBounds(text, at)
+			ss, se := d.sentenceBounds(at)
 			for _, n := range numbersIn(text[ss:se]) {
 				if n.unit == unitDays && n.value > float64(sc.Policy.RefundWindowDays) {
 					flag(at, end)
@@ -122,7 +123,7 @@ func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []
 			if !commits(at, end) {
 				continue
 			}
-			ss, se := sentenceBounds(text, at)
+			ss, se := d.sentenceBounds(at)
 			// The amount nearest the voucher word, money-marked amounts first.
 			best, dist, money := -1.0, 1<<30, false
 			for _, n := range numbersIn(text[ss:se]) {

@@ -24,6 +24,7 @@ type reading struct {
 	ev     []span
 	quotes []quote
 	policy []span // out-of-policy commitments (a subset of over_promise)
+	d      *doc
 }
 
 func (r *reading) evidence(id int) string {
@@ -35,10 +36,12 @@ func (r *reading) evidence(id int) string {
 func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading {
 	r := &reading{n: a.z.normalize(reply)}
 	text := r.n.text
+	d := newDoc(text)
+	r.d = d
 	nOwners := len(a.names)
 	r.has = make([]bool, nOwners)
 	r.ev = make([]span, nOwners)
-	raw := a.m.scan(text, make([]hit, 0, 48))
+	raw := a.m.scan(text, d.sentEnd, make([]hit, 0, 48))
 
 	// Quotation: the customer's words inside a reply are data, not the agent's.
 	r.quotes = quoteSpans(text)
@@ -46,7 +49,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 	for _, h := range raw {
 		switch int(h.owner) {
 		case a.say:
-			r.quotes = append(r.quotes, quote{span: span{h.end, int32(clauseEnd(text, int(h.end)))}, said: true})
+			r.quotes = append(r.quotes, quote{span: span{h.end, int32(d.clauseEnd(int(h.end)))}, said: true})
 		case a.neg:
 			negs = append(negs, h)
 		case a.negExempt:
@@ -69,15 +72,15 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 			continue
 		}
 		if sg := a.sigs[o]; sg != nil {
-			if sg.negatable && a.preceded(text, h, negs) {
+			if sg.negatable && a.preceded(d, h, negs) {
 				continue
 			}
-			if sg.softenedBy >= 0 && a.preceded(text, h, ownedBy(raw, sg.softenedBy)) {
+			if sg.softenedBy >= 0 && a.preceded(d, h, ownedBy(raw, sg.softenedBy)) {
 				continue
 			}
 			if sg.notInQuestion {
-				cs, ce := clauseBounds(text, int(h.start))
-				if isQuestion(text, cs, ce) {
+				cs, ce := d.clauseBounds(int(h.start))
+				if d.isQuestion(cs, ce) {
 					continue
 				}
 			}
@@ -86,20 +89,20 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 	}
 	for _, h := range cand {
 		sg := a.sigs[h.owner]
-		if sg != nil && len(sg.yieldsTo) > 0 && inSentenceWith(text, cand, h, sg.yieldsTo) {
+		if sg != nil && len(sg.yieldsTo) > 0 && inSentenceWith(d, cand, h, sg.yieldsTo) {
 			continue
 		}
-		r.mark(int(h.owner), a.evidenceSpan(text, int(h.start), int(h.end)))
+		r.mark(int(h.owner), a.evidenceSpan(d, int(h.start), int(h.end)))
 	}
 
 	// A question nobody else explains is a question asked.
 	for s := 0; s < len(text); {
-		cs, ce := s, clauseEnd(text, s)
+		cs, ce := s, d.clauseEnd(s)
 		s = ce + 1
-		if !isQuestion(text, cs, ce) || r.inQuote(int32(cs)) {
+		if !d.isQuestion(cs, ce) || r.inQuote(int32(cs)) {
 			continue
 		}
-		ss, se := sentenceBounds(text, cs)
+		ss, se := d.sentenceBounds(cs)
 		explained := false
 		for _, h := range cand {
 			if a.qYield[h.owner] && int(h.start) >= ss && int(h.start) < se {
@@ -108,7 +111,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 			}
 		}
 		if !explained {
-			r.mark(a.questions, a.trimSpan(text, ss, se))
+			r.mark(a.questions, a.trimSpan(d, ss, se))
 		}
 	}
 
@@ -123,8 +126,8 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 			continue
 		}
 		if q.said || custNorm != "" && overlaps(content, custNorm) {
-			ss, se := sentenceBounds(text, int(q.s))
-			r.mark(a.id("restate_fact"), a.shrink(text, ss, se, int(q.s), int(q.e)))
+			ss, se := d.sentenceBounds(int(q.s))
+			r.mark(a.id("restate_fact"), a.shrink(d, ss, se, int(q.s), int(q.e)))
 		}
 	}
 
@@ -184,8 +187,8 @@ func ownedBy(hits []hit, owner int) []hit {
 }
 
 // inSentenceWith reports whether a hit of one of owners shares h's sentence.
-func inSentenceWith(text string, hits []hit, h hit, owners []int) bool {
-	ss, se := sentenceBounds(text, int(h.start))
+func inSentenceWith(d *doc, hits []hit, h hit, owners []int) bool {
+	ss, se := d.sentenceBounds(int(h.start))
 	for _, o := range hits {
 		if int(o.start) >= ss && int(o.start) < se && slices.Contains(owners, int(o.owner)) {
 			return true
@@ -196,12 +199,12 @@ func inSentenceWith(text string, hits []hit, h hit, owners []int) bool {
 
 // preceded reports whether one of cues ends shortly before h in the same
 // clause: a negator before "保证", a "please" before "send me".
-func (a *Assessor) preceded(text string, h hit, cues []hit) bool {
+func (a *Assessor) preceded(d *doc, h hit, cues []hit) bool {
 	if len(cues) == 0 {
 		return false
 	}
-	cs, _ := clauseBounds(text, int(h.start))
-	ws := windowStart(text, cs, int(h.start), a.s.Reply.NegWindowZH, a.s.Reply.NegWindowEN)
+	cs, _ := d.clauseBounds(int(h.start))
+	ws := windowStart(d.text, cs, int(h.start), a.s.Reply.NegWindowZH, a.s.Reply.NegWindowEN)
 	for _, c := range cues {
 		if int(c.start) >= ws && c.end <= h.start {
 			return true
@@ -244,42 +247,60 @@ func isClauseEnd(text string, i int) bool {
 	return isSentenceEnd(text, i) || text[i] == ',' || text[i] == ':'
 }
 
-// clauseEnd returns the index of the clause's terminator (or len(text)).
-func clauseEnd(text string, i int) int {
-	for ; i < len(text); i++ {
-		if isClauseEnd(text, i) {
-			return i
+// doc is a folded reply with its sentence and clause boundaries worked out
+// once, so every later lookup is O(1).
+type doc struct {
+	text                     string
+	sentStart, sentEnd       []int32 // per byte: start of its sentence, index of the terminator (or len)
+	clauseStart, clauseEndAt []int32
+}
+
+func newDoc(text string) *doc {
+	n := len(text)
+	d := &doc{text: text, sentStart: make([]int32, n+1), sentEnd: make([]int32, n+1), clauseStart: make([]int32, n+1), clauseEndAt: make([]int32, n+1)}
+	ss, cs := 0, 0
+	for i := 0; i <= n; i++ {
+		d.sentStart[i], d.clauseStart[i] = int32(ss), int32(cs)
+		if i < n && isSentenceEnd(text, i) {
+			ss, cs = i+1, i+1
+		} else if i < n && isClauseEnd(text, i) {
+			cs = i + 1
 		}
 	}
-	return len(text)
+	se, ce := n, n
+	for i := n; i >= 0; i-- {
+		if i < n && isSentenceEnd(text, i) {
+			se, ce = i, i
+		} else if i < n && isClauseEnd(text, i) {
+			ce = i
+		}
+		d.sentEnd[i], d.clauseEndAt[i] = int32(se), int32(ce)
+	}
+	return d
 }
 
-func clauseBounds(text string, i int) (int, int) {
-	s := i
-	for s > 0 && !isClauseEnd(text, s-1) {
-		s--
-	}
-	return s, clauseEnd(text, i)
+// clauseEnd returns the index of the clause's terminator (or len(text)).
+func (d *doc) clauseEnd(i int) int { return int(d.clauseEndAt[min(i, len(d.text))]) }
+
+func (d *doc) clauseBounds(i int) (int, int) {
+	i = min(i, len(d.text))
+	return int(d.clauseStart[i]), int(d.clauseEndAt[i])
 }
 
-func sentenceBounds(text string, i int) (int, int) {
-	s := i
-	for s > 0 && !isSentenceEnd(text, s-1) {
-		s--
-	}
-	e := i
-	for e < len(text) && !isSentenceEnd(text, e) {
-		e++
-	}
-	if e < len(text) {
+// sentenceBounds returns the sentence around i, terminator included.
+func (d *doc) sentenceBounds(i int) (int, int) {
+	i = min(i, len(d.text))
+	e := int(d.sentEnd[i])
+	if e < len(d.text) {
 		e++ // keep the terminator: "您看这样可以吗?"
 	}
-	return s, e
+	return int(d.sentStart[i]), e
 }
 
 // isQuestion reports whether clause [s, e) asks something: it ends with "?"
 // or, in Chinese, with a question particle.
-func isQuestion(text string, s, e int) bool {
+func (d *doc) isQuestion(s, e int) bool {
+	text := d.text
 	if e < len(text) && text[e] == '?' {
 		return true
 	}
@@ -289,25 +310,27 @@ func isQuestion(text string, s, e int) bool {
 
 // evidenceSpan is the sentence around a match, or its clause when the
 // sentence is long.
-func (a *Assessor) evidenceSpan(text string, s, e int) span {
-	ss, se := sentenceBounds(text, s)
-	return a.shrink(text, ss, se, s, e)
+func (a *Assessor) evidenceSpan(d *doc, s, e int) span {
+	ss, se := d.sentenceBounds(s)
+	return a.shrink(d, ss, se, s, e)
 }
 
-func (a *Assessor) shrink(text string, ss, se, s, e int) span {
+func (a *Assessor) shrink(d *doc, ss, se, s, e int) span {
+	text := d.text
 	se = max(se, e)
 	if utf8.RuneCountInString(text[ss:se]) > a.s.Reply.MaxEvidenceRunes {
-		cs, _ := clauseBounds(text, s)
-		ce := clauseEnd(text, max(s, e-1))
+		cs, _ := d.clauseBounds(s)
+		ce := d.clauseEnd(max(s, e-1))
 		if ce < len(text) {
 			ce++
 		}
 		ss, se = max(ss, cs), min(se, max(ce, e))
 	}
-	return a.trimSpan(text, ss, se)
+	return a.trimSpan(d, ss, se)
 }
 
-func (a *Assessor) trimSpan(text string, s, e int) span {
+func (a *Assessor) trimSpan(d *doc, s, e int) span {
+	text := d.text
 	for s < e && strings.IndexByte(" ,.;:!?\n", text[s]) >= 0 {
 		s++
 	}

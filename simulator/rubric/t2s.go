@@ -38,14 +38,14 @@ const t2sPairs = "" +
 	"須须預预領领頻频顆颗題题額额願愿類类顧顾風风飛飞養养餘余駐驻驗验體体髮发鬥斗魚鱼鳥鸟" +
 	"麥麦黨党齡龄啟启幣币帥帅廠厂嚴严壞坏夾夹奪夺婦妇寧宁層层屆届歲岁島岛幫帮庫库彈弹後后"
 
-// t2s maps each traditional rune to its simplified form; built once by New.
-func buildT2S() map[rune]rune {
-	m := make(map[rune]rune, len(t2sPairs)/6)
+// buildT2S returns the folding table for U+4E00–U+9FFF; built once by New.
+func buildT2S() []rune {
+	t := make([]rune, hanHi-hanLo+1)
 	rs := []rune(t2sPairs)
 	for i := 0; i+1 < len(rs); i += 2 {
-		if rs[i] != rs[i+1] {
-			m[rs[i]] = rs[i+1]
+		if rs[i] != rs[i+1] && rs[i] >= hanLo && rs[i] <= hanHi {
+			t[rs[i]-hanLo] = rs[i+1]
 		}
 	}
-	return m
+	return t
 }
