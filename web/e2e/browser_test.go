@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -28,17 +29,24 @@ type browser struct {
 
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("SPARRING_REQUIRE_BROWSER") == "1" {
+	exe := chromiumPath
+	if _, err := os.Stat(exe); err != nil {
+		// Other distributions name it differently; Debian's path comes first.
+		if p, lerr := exec.LookPath("chromium"); lerr == nil {
+			exe = p
+		} else if p, lerr := exec.LookPath("chromium-browser"); lerr == nil {
+			exe = p
+		} else if os.Getenv("SPARRING_REQUIRE_BROWSER") == "1" {
 			t.Fatalf("SPARRING_REQUIRE_BROWSER=1 but %s is missing: %v", chromiumPath, err)
+		} else {
+			t.Skipf("no browser at %s (set SPARRING_REQUIRE_BROWSER=1 to make this a failure)", chromiumPath)
 		}
-		t.Skipf("no browser at %s (set SPARRING_REQUIRE_BROWSER=1 to make this a failure)", chromiumPath)
 	}
 	if testing.Short() {
 		t.Skip("browser tests are skipped with -short")
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
+		chromedp.ExecPath(exe),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,

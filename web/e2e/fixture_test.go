@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/sparring-gym/sparring/scenarios"
 	"github.com/sparring-gym/sparring/simulator"
+	"github.com/sparring-gym/sparring/simulator/llm"
 	"github.com/sparring-gym/sparring/simulator/redisstore"
 	"github.com/sparring-gym/sparring/simulator/redisstore/redistest"
 	"github.com/sparring-gym/sparring/simulator/rubric"
@@ -24,7 +26,10 @@ import (
 // sees when the server restarts mid-session. No LLM engine is configured,
 // so choosing it in the UI gets the server's `unavailable` answer.
 type testServer struct {
-	t       *testing.T
+	t *testing.T
+	// llmURL, when set, adds the "llm" engine talking to that
+	// OpenAI-compatible endpoint (an llmtest fake in these tests).
+	llmURL  string
 	addr    string
 	backend redistest.Backend
 	lib     simulator.Library
@@ -33,7 +38,7 @@ type testServer struct {
 	web     *web.Server
 }
 
-func startServer(t *testing.T) *testServer {
+func startServer(t *testing.T, opts ...func(*testServer)) *testServer {
 	t.Helper()
 	lib, err := scenarios.BuiltinLibrary()
 	if err != nil {
@@ -45,6 +50,9 @@ func startServer(t *testing.T) *testServer {
 		backend = redistest.Mini(t)
 	}
 	ts := &testServer{t: t, backend: backend, lib: lib}
+	for _, o := range opts {
+		o(ts)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -70,9 +78,21 @@ func (ts *testServer) serve(ln net.Listener) {
 	if ts.store == nil {
 		ts.store = store
 	}
+	engine := scripted.New()
+	customers := map[simulator.Engine]simulator.Customer{simulator.EngineScripted: engine}
+	if ts.llmURL != "" {
+		cfg := llm.DefaultConfig()
+		cfg.BaseURL, cfg.Model, cfg.APIKey = ts.llmURL, "fake-model", "sk-e2e"
+		cfg.Timeout, cfg.RatePerSecond = 5*time.Second, 0
+		c, err := llm.NewCustomer(cfg, engine, slog.New(slog.DiscardHandler), nil)
+		if err != nil {
+			ts.t.Fatalf("llm.NewCustomer: %v", err)
+		}
+		customers[simulator.EngineLLM] = c
+	}
 	sim := simulator.New(simulator.Deps{
 		Library:   ts.lib,
-		Customers: map[simulator.Engine]simulator.Customer{simulator.EngineScripted: scripted.New()},
+		Customers: customers,
 		Assessor:  rules,
 		Store:     store,
 	})

@@ -2,14 +2,17 @@ package e2e_test
 
 import (
 	"context"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/sparring-gym/sparring/simulator"
+	"github.com/sparring-gym/sparring/simulator/llm/llmtest"
 )
 
 // TestPlayFullSession picks a scenario, plays it by typing, watches the
@@ -48,6 +51,7 @@ func TestPlayFullSession(t *testing.T) {
 	if brief := b.str(`document.querySelector('[data-testid="brief-details"]').innerText`); !strings.Contains(brief, "AS-20417") || !strings.Contains(brief, "Ms Zhao Min") {
 		t.Errorf("brief does not show the customer and the case: %q", brief)
 	}
+	b.screenshot("picker-desktop", false)
 
 	b.startSession("p01-lost-manuscript-en", "Alex", "coach")
 	if got := b.str(`document.querySelector('[data-role="customer"][data-seq="1"] .bubble').textContent`); got == "" {
@@ -289,6 +293,7 @@ func TestPhoneAndHostileText(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="start"]`)),
 	)
 	b.wait(`document.querySelector('[data-testid="start-error"]').textContent.includes("language model")`)
+	b.screenshot("picker-phone", false)
 	b.do(chromedp.Click(chromedp.CSS(`[data-testid="engine-scripted"]`)))
 	b.startSession("p02-noon-delivery-en", "Sam", "coach")
 
@@ -324,4 +329,43 @@ func TestPhoneAndHostileText(t *testing.T) {
 		t.Errorf("scorecard is %d px wide at a 375 px viewport", w)
 	}
 	b.screenshot("scorecard-phone", true)
+}
+
+// scriptedLine finds the line the scripted engine wants worded in the
+// customer prompt, so the fake model can answer with a rewording of it.
+var scriptedLine = regexp.MustCompile(`(?m)^(?:A line with that meaning: |表达这个意思的台词:)(.+)$`)
+
+// TestLLMStreaming plays the LLM engine against a fake provider that
+// streams slowly: the customer's line grows on screen while it streams, and
+// the stored line replaces it.
+func TestLLMStreaming(t *testing.T) {
+	provider := llmtest.New(t, llmtest.WithHandler(func(r llmtest.Request) llmtest.Reply {
+		m := scriptedLine.FindStringSubmatch(r.User())
+		if m == nil {
+			return llmtest.Reply{Text: "Well?"}
+		}
+		return llmtest.Reply{Text: "Look. " + m[1], ChunkRunes: 3, ChunkDelay: 30 * time.Millisecond}
+	}))
+	ts := startServer(t, func(ts *testServer) { ts.llmURL = provider.URL() })
+	b := newBrowser(t)
+	b.open(ts.URL())
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="scenario-card"][data-id="p01-lost-manuscript-en"]`)))
+	b.wait(`document.querySelector('[data-testid="brief-card"]').dataset.state === "loaded"`)
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="engine-llm"]`)))
+	b.startSession("p01-lost-manuscript-en", "Kim", "coach")
+
+	b.do(chromedp.SendKeys(chromedp.CSS(`#reply`), "Ms Zhao, I'm so sorry. I'm Lin and I'll take this on myself."+kb.Enter))
+	// Part of the line is on screen before the whole of it is stored.
+	b.wait(`(() => { const s = document.querySelector('[data-testid="msg-streaming"] .bubble');
+		return !!s && s.textContent.length > 0 && !document.querySelector('[data-role="customer"][data-turn="1"]'); })()`)
+	b.waitTurn(1)
+	if n := b.num(`document.querySelectorAll('[data-testid="msg-streaming"]').length`); n != 0 {
+		t.Errorf("%d streaming bubbles left after the line was stored", n)
+	}
+	if got := b.str(`document.querySelector('[data-role="customer"][data-turn="1"] .bubble').textContent`); !strings.HasPrefix(got, "Look. ") {
+		t.Errorf("stored line = %q, want the model's wording", got)
+	}
+	if got := b.str(`document.querySelector('[data-testid="state-mode"]').innerText`); !strings.Contains(got, "Language model") {
+		t.Errorf("state bar = %q", got)
+	}
 }
