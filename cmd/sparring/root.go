@@ -34,4 +34,5 @@ func newRootCmd(env *cliEnv) *cobra.Command {
 func addCommands(root *cobra.Command, env *cliEnv) {
 	root.AddCommand(newScoreCmd(env), newRubricCmd(env))
 	root.AddCommand(newScenariosCmd(env))
+	root.AddCommand(newLoadgenCmd(env))
 }
