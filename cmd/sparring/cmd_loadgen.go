@@ -389,15 +389,15 @@ type frame struct {
 // client is one simulated trainee: a reader goroutine timestamps frames as
 // they arrive, the driver (the session's goroutine) sends and waits.
 type client struct {
-	p      *phase
-	i      int
-	ws     *websocket.Conn
-	frames chan frame
-	rng    *rand.Rand
-	lang   string
-	good   bool
-	turn   int // replies sent in the current session
-	nReply int // replies sent in total, for ids
+	p        *phase
+	i        int
+	ws       *websocket.Conn
+	frames   chan frame
+	rng      *rand.Rand
+	lang     string
+	good     bool
+	turn     int  // replies sent in the current session
+	nReply   int  // replies sent in total, for ids
 	ended    bool // the conversation's end frame arrived
 	reported bool // and its report
 }
