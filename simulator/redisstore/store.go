@@ -272,11 +272,8 @@ func (s *Store) Create(ctx context.Context, sess *simulator.Session) error {
 	if n == 0 {
 		return fmt.Errorf("create session %s: %w", sess.ID, ErrSessionExists)
 	}
-	// The trainers' list of recent sessions (Authoring.Recent). A separate
-	// command because the index lives in another cluster slot; Create is not
-	// the turn path. Best effort: the session is stored either way and stays
-	// reachable by id, so a failure here must not fail the start.
-	_ = s.client.ZAdd(ctx, indexKey(s.prefix), redis.Z{Score: float64(sess.Created.UnixMilli()), Member: sess.ID}).Err()
+	// The trainers' recent-session index is kept by Authoring.Indexed, which
+	// wraps this store; Create itself stays one round trip.
 	return nil
 }
 
