@@ -2,6 +2,7 @@ package rubric
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/sparring-gym/sparring/simulator"
 )
@@ -24,6 +25,7 @@ type Assessor struct {
 	negExempt int
 	say       int
 	weights   map[simulator.Step]float64
+	notNames  map[string]bool
 }
 
 type signal struct {
@@ -123,6 +125,10 @@ func compile(s *spec) (*Assessor, error) {
 	a.qYield = make([]bool, len(a.names))
 	for _, y := range ids(s.Questions.YieldsTo) {
 		a.qYield[y] = true
+	}
+	a.notNames = map[string]bool{}
+	for _, w := range s.Names.NotNames {
+		a.notNames[strings.ToLower(w)] = true
 	}
 	a.weights = map[simulator.Step]float64{}
 	for k, v := range s.Weights {

@@ -20,8 +20,7 @@ func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []
 			continue
 		}
 		for _, at := range a.occurrences(text, f) {
-			cs, ce := d.clauseBounds(at)
-			if r.inQuote(int32(at)) || d.isQuestion(cs, ce) {
+			if r.inQuote(int32(at)) {
 				continue
 			}
 			r.mark(ctxID, a.evidenceSpan(d, at, at+len(f)))
@@ -30,7 +29,7 @@ func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []
 	}
 
 	hedged := func(at int) bool {
-		cs, ce := d.clauseBounds(at)
+		cs, ce := d.sentenceBounds(at)
 		for _, h := range raw {
 			if int(h.start) >= cs && int(h.start) < ce {
 				switch a.names[h.owner] {

@@ -75,7 +75,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 			if sg.negatable && a.preceded(d, h, negs) {
 				continue
 			}
-			if sg.softenedBy >= 0 && a.preceded(d, h, ownedBy(raw, sg.softenedBy)) {
+			if sg.softenedBy >= 0 && inClauseBefore(d, h, ownedBy(raw, sg.softenedBy)) {
 				continue
 			}
 			if sg.notInQuestion {
@@ -93,6 +93,26 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 			continue
 		}
 		r.mark(int(h.owner), a.evidenceSpan(d, int(h.start), int(h.end)))
+	}
+
+	// "I'm Lin": an introduction is a capitalised name right after the cue,
+	// judged on the reply as typed.
+	if intro := a.id("_name_intro"); !r.has[a.id("identify")] {
+		for _, h := range cand {
+			if int(h.owner) != intro || h.end <= 0 {
+				continue
+			}
+			rest := reply[r.n.end[h.end-1]:]
+			rest = strings.TrimLeft(rest, " ")
+			w := rest
+			if i := strings.IndexFunc(rest, func(c rune) bool { return !unicode.IsLetter(c) }); i >= 0 {
+				w = rest[:i]
+			}
+			if len(w) >= 2 && w[0] >= 'A' && w[0] <= 'Z' && !a.notNames[strings.ToLower(w)] {
+				r.mark(a.id("identify"), a.evidenceSpan(d, int(h.start), int(h.end)))
+				break
+			}
+		}
 	}
 
 	// A question nobody else explains is a question asked.
@@ -184,6 +204,18 @@ func ownedBy(hits []hit, owner int) []hit {
 		}
 	}
 	return out
+}
+
+// inClauseBefore reports whether one of cues comes before h in its clause:
+// "请您把发票拍照发过来" is a request, not an order.
+func inClauseBefore(d *doc, h hit, cues []hit) bool {
+	cs, _ := d.clauseBounds(int(h.start))
+	for _, c := range cues {
+		if int(c.start) >= cs && c.end <= h.start {
+			return true
+		}
+	}
+	return false
 }
 
 // inSentenceWith reports whether a hit of one of owners shares h's sentence.

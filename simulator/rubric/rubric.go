@@ -174,6 +174,9 @@ type spec struct {
 		Code     string   `yaml:"code"`
 		YieldsTo []string `yaml:"yields_to"`
 	} `yaml:"questions"`
+	Names struct {
+		NotNames []string `yaml:"not_names"`
+	} `yaml:"names"`
 	Negation struct {
 		ZH       []string `yaml:"zh"`
 		ZHExempt []string `yaml:"zh_exempt"`
@@ -364,7 +367,7 @@ func (v *validator) check(s *spec) {
 		}
 		known[name] = true
 	}
-	for _, need := range []string{"_refusal", "_alternative", "_find_out", "_correction", "_refund", "_compensation", "_supervisor", "_hedge", "_hedge_exempt", "_handover", "_time", "_angry", "_softener", "_their_wish", "_info_request"} {
+	for _, need := range []string{"_refusal", "_alternative", "_find_out", "_correction", "_refund", "_compensation", "_supervisor", "_hedge", "_hedge_exempt", "_handover", "_time", "_angry", "_softener", "_their_wish", "_info_request", "_name_intro"} {
 		if _, ok := s.Markers[need]; !ok {
 			v.fail("missing marker "+need, "add it with zh and en lists", "markers")
 		}
