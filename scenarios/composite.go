@@ -307,40 +307,47 @@ func (c *Composite) Save(ctx context.Context, req SaveRequest) (trainer.Source, 
 	if req.Publish != nil && req.Kind == trainer.KindScenario {
 		setScalar(root, "published", strconv.FormatBool(*req.Publish), "!!bool")
 	}
-	if id != "" && c.IsBuiltin(req.Kind, id) {
-		return trainer.Source{}, fmt.Errorf("%s %q: %w", req.Kind, id, ErrBuiltin)
-	}
-	latest := 0
-	if id != "" {
-		prev, err := c.src.Latest(ctx, req.Kind, id)
-		switch {
-		case errors.Is(err, trainer.ErrNotFound):
-		case err != nil:
-			return trainer.Source{}, unavailable(err)
-		default:
-			latest = prev.Version
-			if req.Create && !prev.Deleted {
-				return trainer.Source{}, fmt.Errorf("%s %q: %w", req.Kind, id, ErrExists)
-			}
-		}
-		if !req.Create && (latest == 0) {
-			return trainer.Source{}, fmt.Errorf("%s %q: %w", req.Kind, id, ErrNoSuch)
-		}
-	}
-	if req.Kind == trainer.KindScenario {
-		setScalar(root, "version", strconv.Itoa(latest+1), "!!int")
+	// Field problems first: they are what a trainer can fix in the form.
+	if _, verr := c.validate(ctx, req.Kind, req.Body); verr != nil && req.ID == "" {
+		return trainer.Source{}, verr
 	}
 	body, err := encodeDoc(root)
 	if err != nil {
 		return trainer.Source{}, err
 	}
-	parsedOK, verr := c.validate(ctx, req.Kind, body)
-	if verr != nil {
-		// Report against what the trainer sent, so lines match their text.
-		if _, raw := c.validate(ctx, req.Kind, req.Body); raw != nil {
-			return trainer.Source{}, raw
+	if _, verr := c.validate(ctx, req.Kind, body); verr != nil {
+		if _, raw := c.validate(ctx, req.Kind, req.Body); raw != nil && req.ID == "" {
+			return trainer.Source{}, raw // lines match the text the trainer sent
 		}
 		return trainer.Source{}, verr
+	}
+	if id != "" && c.IsBuiltin(req.Kind, id) {
+		return trainer.Source{}, fmt.Errorf("%s %q: %w", req.Kind, id, ErrBuiltin)
+	}
+	latest := 0
+	prev, err := c.src.Latest(ctx, req.Kind, id)
+	switch {
+	case errors.Is(err, trainer.ErrNotFound):
+	case err != nil:
+		return trainer.Source{}, unavailable(err)
+	default:
+		latest = prev.Version
+		if req.Create && !prev.Deleted {
+			return trainer.Source{}, fmt.Errorf("%s %q: %w", req.Kind, id, ErrExists)
+		}
+	}
+	if !req.Create && latest == 0 {
+		return trainer.Source{}, fmt.Errorf("%s %q: %w", req.Kind, id, ErrNoSuch)
+	}
+	if req.Kind == trainer.KindScenario {
+		setScalar(root, "version", strconv.Itoa(latest+1), "!!int")
+		if body, err = encodeDoc(root); err != nil {
+			return trainer.Source{}, err
+		}
+	}
+	parsedOK, err := c.validate(ctx, req.Kind, body)
+	if err != nil {
+		return trainer.Source{}, err
 	}
 	src := trainer.Source{Kind: req.Kind, ID: id, Version: latest + 1, Body: string(body), Author: req.Author, Saved: c.now().UTC()}
 	switch p := parsedOK.(type) {

@@ -296,7 +296,9 @@ func (e *Engine) Respond(_ context.Context, req simulator.RespondRequest) (simul
 		tc.end(simulator.OutcomeLost, reasonLost(lang, "mood"), simulator.StageLeave)
 	case st.Unhelpful > p.Patience:
 		tc.end(simulator.OutcomeLost, reasonLost(lang, "patience"), simulator.StageLeave)
-	case landed["escalate_cleanly"]:
+	case landed["escalate_cleanly"] && !landed["propose_plan"] && !landed["options"] && !landed["own"] && !landed["refuse_with_alternative"] && !landed["recommend"]:
+		// A handover offered alongside a plan of one's own is an option, not
+		// an escalation; only a handover on its own ends the chat here.
 		tc.end(simulator.OutcomeEscalated, reasonText(lang, "Handed over to a supervisor with the context.", "已带着完整情况转交主管。"), simulator.StageEscalate)
 	case has(retainCodes) && req.Turn >= 2 && !st.openAny() && len(st.Pending) == 0:
 		if o := st.judge(p); o == simulator.OutcomeResolved || o == simulator.OutcomeRetained {
