@@ -153,8 +153,10 @@ func TestBrokenFiles(t *testing.T) {
 			wantMsg:  []string{"\"many\"", "whole number"},
 		},
 		{
-			name:     "unknown signal in a demand",
-			edit:     func(s string) string { return strings.Replace(s, "accepted_by: [refuse_with_alternative,", "accepted_by: [refuse_nicely,", 1) },
+			name: "unknown signal in a demand",
+			edit: func(s string) string {
+				return strings.Replace(s, "accepted_by: [refuse_with_alternative,", "accepted_by: [refuse_nicely,", 1)
+			},
 			wantPath: "customer.demands[0].accepted_by[0]",
 			wantMsg:  []string{"\"refuse_nicely\" is not a RUBRIC signal code"},
 		},
