@@ -292,7 +292,7 @@ func TestPhoneAndHostileText(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="engine-llm"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="start"]`)),
 	)
-	b.wait(`document.querySelector('[data-testid="start-error"]').textContent.includes("language model")`)
+	b.wait(`document.querySelector('[data-testid="start-error"]').textContent.includes("not available") && document.querySelector('[data-testid="start-error"]').textContent.includes("llm.base_url")`)
 	b.screenshot("picker-phone", false)
 	b.do(chromedp.Click(chromedp.CSS(`[data-testid="engine-scripted"]`)))
 	b.startSession("p02-noon-delivery-en", "Sam", "coach")

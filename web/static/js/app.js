@@ -19,6 +19,7 @@ const views = {
 let view = 'loading';
 let showReportWhenReady = false;
 let lastScenario = '';
+let lastEngine = '';
 
 const live = $('#live');
 const alertBox = $('#alert');
@@ -32,7 +33,11 @@ const session = new Session({
     live.textContent = t('chat.customerSays', { name: chat.customerName(), text: String(m.text ?? '') });
   },
   onStartError: (m) => {
-    picker.startFailed(String(m.message || m.code || t('err.network')));
+    const msg = String(m.message || m.code || t('err.network'));
+    // The server's message names configuration keys; lead with a sentence
+    // a trainee can act on and keep the server's words as the detail.
+    if (m.code === 'unavailable' && lastEngine === 'llm') picker.startFailed(t('start.llmUnavailable'), msg);
+    else picker.startFailed(msg);
     setView('picker');
   },
   onFatal: (m) => {
@@ -46,6 +51,7 @@ const session = new Session({
 const picker = new Picker(views.picker, {
   onStart: (req) => {
     lastScenario = req.scenario;
+    lastEngine = req.engine;
     showReportWhenReady = false;
     session.start(req);
   },

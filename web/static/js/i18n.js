@@ -55,6 +55,7 @@ const en = {
   'start.button': 'Start the conversation',
   'start.starting': 'Starting…',
   'start.nameRequired': 'Please enter your name (1–64 characters).',
+  'start.llmUnavailable': 'The language-model customer is not available on this server right now. Choose Scripted, or ask your trainer to set it up.',
 
   'lang.zh': '中文',
   'lang.en': 'English',
@@ -245,6 +246,7 @@ const zh = {
   'start.button': '开始对话',
   'start.starting': '正在开始…',
   'start.nameRequired': '请输入你的名字(1–64 个字符)。',
+  'start.llmUnavailable': '此服务器目前无法使用大语言模型客户。请选择“脚本”,或请培训师配置。',
 
   'lang.zh': '中文',
   'lang.en': 'English',

@@ -206,6 +206,7 @@ export class Picker {
     this.detail = null;
     this.detailErr = '';
     this.startErr = '';
+    this.startDetail = '';
     const s = this.scenarios.find((x) => x.id === id);
     this.form.playLang = this.pickPlayLang(s);
     this.renderList();
@@ -235,7 +236,9 @@ export class Picker {
 
   renderBrief() {
     const el = this.briefEl;
+    const sameScenario = el.dataset.id === this.selected;
     clear(el);
+    if (!sameScenario) el.scrollTop = 0;
     const s = this.scenarios.find((x) => x.id === this.selected);
     if (!s) {
       el.append(h('p', { class: 'muted' }, t('picker.choose')));
@@ -265,7 +268,12 @@ export class Picker {
 
   startForm(s) {
     const langs = Array.isArray(s.langs) && s.langs.length ? s.langs : [s.lang];
-    const err = h('p', { class: 'error', id: 'start-error', role: 'alert', 'data-testid': 'start-error' }, this.startErr);
+    const err = h(
+      'p',
+      { class: 'error', id: 'start-error', role: 'alert', 'data-testid': 'start-error' },
+      this.startErr,
+      this.startDetail ? h('span', { class: 'error-detail' }, this.startDetail) : null,
+    );
     const nameHint = h('span', { class: 'hint', id: 'name-hint' }, t('start.name.hint'));
     const name = h('input', {
       id: 'trainee',
@@ -348,6 +356,7 @@ export class Picker {
       }
       remember(NAME_KEY, trainee);
       this.startErr = '';
+      this.startDetail = '';
       this.starting = true;
       btn.disabled = true;
       btn.textContent = t('start.starting');
@@ -361,9 +370,10 @@ export class Picker {
 
   // startFailed shows the server's message (e.g. `unavailable` for the LLM
   // engine) next to the start button.
-  startFailed(msg) {
+  startFailed(msg, detail = '') {
     this.starting = false;
     this.startErr = msg;
+    this.startDetail = detail;
     this.renderBrief();
     $('[data-testid="start-error"]', this.root)?.focus?.();
   }
