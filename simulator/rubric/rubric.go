@@ -458,3 +458,6 @@ func startsWord(s string) bool {
 	}
 	return false
 }
+
+// DefaultYAML returns the embedded rubric, for trainers who want a copy to tune.
+func DefaultYAML() ([]byte, error) { return slices.Clone(defaultRubric), nil }
