@@ -110,7 +110,27 @@ func Open(ctx context.Context, o Options, logger *slog.Logger) (*Backend, error)
 		return nil, fmt.Errorf("redisstore: cannot reach Redis (%s) at %s: %w", o.mode(), strings.Join(o.Addrs, ","), err)
 	}
 	logger.Info("storage: Redis", "mode", o.mode(), "addrs", o.Addrs, "master", o.MasterName, "db", o.DB, "ttl", o.TTL.String())
+	b.checkDurability(ctx, logger)
 	return b, nil
+}
+
+// checkDurability warns when Redis may lose acknowledged turns: with AOF off,
+// or with appendfsync other than always, a plain Redis crash loses writes it
+// already answered (PERFORMANCE-NOTES.md: 5,727 turns in one everysec trial).
+// Managed services often disable CONFIG; then there is nothing to check.
+func (b *Backend) checkDurability(ctx context.Context, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	conf, err := b.Client.ConfigGet(ctx, "append*").Result()
+	if err != nil {
+		logger.Debug("storage: cannot read Redis persistence settings", "error", err)
+		return
+	}
+	if conf["appendonly"] != "yes" || conf["appendfsync"] != "always" {
+		logger.Warn("storage: Redis may lose acknowledged turns if it crashes; "+
+			"for zero loss set appendonly yes and appendfsync always",
+			"appendonly", conf["appendonly"], "appendfsync", conf["appendfsync"])
+	}
 }
 
 func openEmbedded(ctx context.Context, o Options, logger *slog.Logger) (*Backend, error) {
