@@ -2,6 +2,7 @@ package llm_test
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/sparring-gym/sparring/scenarios"
@@ -102,4 +103,62 @@ func same(t *testing.T, turn int, a, b simulator.CustomerTurn) {
 		t.Errorf("turn %d: the line was not worded by the model: %q", turn, b.Text)
 	}
 	t.Logf("turn %d scripted: %s\n          llm:      %s", turn, a.Text, b.Text)
+}
+
+// An abusive trainee gets an in-role reaction: the state machine raises the
+// anger, the insult reaches the model only as quoted data, and a model that
+// caves in and talks like an agent is replaced by the scripted reaction.
+func TestAbusiveTraineeGetsInRoleReaction(t *testing.T) {
+	lib, err := scenarios.BuiltinLibrary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := lib.Scenario(t.Context(), "p02-noon-delivery-en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	insult := "Are you stupid? Stop whining and read the terms."
+	tests := []struct {
+		name     string
+		model    string
+		fallback bool
+	}{
+		{"in role", "Excuse me? Don't you dare talk to me like that. I want the refund and a name.", false},
+		{"caves in like an agent", "I'm so sorry, how can I help you today?", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := llmtest.New(t, llmtest.WithDefault(llmtest.Reply{Text: tt.model}))
+			inner := scripted.New()
+			c := mustCustomer(t, testConfig(srv), inner, nil)
+			open, err := inner.Open(t.Context(), simulator.OpenRequest{Scenario: sc, Lang: simulator.LangEN, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := simulator.RespondRequest{Scenario: sc, Lang: simulator.LangEN, Seed: 1, Turn: 1, State: open.State, Reply: insult,
+				Assessment: simulator.Assessment{Signals: []simulator.Signal{{Code: "insult", Polarity: simulator.Negative, Evidence: "Are you stupid?"}}}}
+			want, err := scripted.New().Respond(t.Context(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := c.Respond(t.Context(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Mood.Anger <= open.Mood.Anger || got.Mood != want.Mood || string(got.State) != string(want.State) {
+				t.Errorf("mood %+v (opening %+v), scripted %+v: the engine decides the reaction", got.Mood, open.Mood, want.Mood)
+			}
+			wantText := tt.model
+			if tt.fallback {
+				wantText = want.Text
+			}
+			if got.Text != wantText || got.Fallback != tt.fallback {
+				t.Errorf("Text %q Fallback %v, want %q %v", got.Text, got.Fallback, wantText, tt.fallback)
+			}
+			r, _ := srv.Last()
+			if !strings.Contains(r.User(), "<agent_message>\n"+insult+"\n</agent_message>") || strings.Contains(r.System(), "stupid") {
+				t.Errorf("the insult is not quoted as data:\n%s", r.User())
+			}
+		})
+	}
 }
