@@ -75,7 +75,10 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
-	lib, err := scenarios.BuiltinLibrary()
+	// Built-in scenarios plus those trainers author, kept in the same Redis
+	// so every instance serves them (issue 7).
+	authoring := redisstore.NewAuthoring(backend.Client, cfg.Redis.Prefix)
+	lib, err := scenarios.NewComposite(authoring, logger)
 	if err != nil {
 		backend.Close()
 		return nil, fmt.Errorf("scenario library: %w", err)
@@ -112,7 +115,7 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error
 		}
 		logger.Info("llm engine on", slog.String("base_url", cfg.LLM.BaseURL), slog.String("model", cfg.LLM.Model), slog.Bool("judge", cfg.LLM.Judge))
 	}
-	store := redisstore.New(backend.Client, cfg.Redis.SessionTTL, cfg.Redis.Prefix)
+	store := authoring.Indexed(redisstore.New(backend.Client, cfg.Redis.SessionTTL, cfg.Redis.Prefix))
 	sim := simulator.New(simulator.Deps{
 		Library: lib, Customers: customers, Assessor: assessor, Store: store, Logger: logger,
 	})
@@ -130,6 +133,8 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error
 	}, web.Deps{
 		Simulator: sim, Library: lib, Static: static.FS(), Registry: reg, Logger: logger,
 		Ready: func(ctx context.Context) error { return backend.Client.Ping(ctx).Err() },
+
+		Authoring: lib, TrainerStore: authoring, Calibrator: rules, // issue 7
 	})
 	return &app{backend: backend, sim: sim, web: srv}, nil
 }

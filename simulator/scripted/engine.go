@@ -275,8 +275,9 @@ func (e *Engine) Respond(_ context.Context, req simulator.RespondRequest) (simul
 	if landed["ask"] {
 		tc.findFact(st, p, sc, req.Reply, req.Assessment)
 	}
-	// The repeat asker settles only when the question is restated or checked.
-	if st.Question.Open {
+	// The repeat asker settles only when the question is restated or checked,
+	// and not by a reply that is also rude.
+	if st.Question.Open && !negative {
 		for _, c := range settleCodes {
 			if landed[c] {
 				st.Question.Open = false
@@ -286,7 +287,9 @@ func (e *Engine) Respond(_ context.Context, req simulator.RespondRequest) (simul
 			}
 		}
 	}
-	tc.demands(st, p, sc, lang, req.Turn, req.Reply, landed)
+	if !negative { // an alternative offered rudely is not one the customer takes
+		tc.demands(st, p, sc, lang, req.Turn, req.Reply, landed)
+	}
 	tc.reveals(st, p, req.Turn)
 
 	// Endings the customer chooses.

@@ -158,10 +158,12 @@ func (r Runner) Play(ctx context.Context, sc *simulator.Scenario, lang simulator
 }
 
 func repeats(res *Result, sc *simulator.Scenario, lang simulator.Lang) {
-	// After one of these the repeat asker feels understood.
+	// After one of these, in a reply that is not also rude, the repeat asker
+	// feels understood.
 	settles := []string{"restate_fact", "check_agreement", "confirm_satisfaction"}
 	for i, codes := range res.Signals {
-		if res.SettledTurn == 0 && slices.ContainsFunc(codes, func(c string) bool { return slices.Contains(settles, c) }) {
+		rude := slices.ContainsFunc(codes, func(c string) bool { return slices.Contains(simulator.NegativeSignals, c) })
+		if res.SettledTurn == 0 && !rude && slices.ContainsFunc(codes, func(c string) bool { return slices.Contains(settles, c) }) {
 			res.SettledTurn = i + 1
 		}
 	}
