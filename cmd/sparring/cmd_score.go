@@ -9,9 +9,11 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sparring-gym/sparring/scenarios"
 	"github.com/sparring-gym/sparring/simulator"
 	"github.com/sparring-gym/sparring/simulator/rubric"
 )
@@ -58,7 +60,7 @@ line that cannot be read. Bad lines never stop the run; the exit status is 0.`,
 			if err != nil {
 				return fmt.Errorf("score: load rubric: %w", err)
 			}
-			return runScore(cmd.Context(), a, findScenario, env.stdin, env.stdout, env.stderr)
+			return runScore(cmd.Context(), a, libraryFinder(), env.stdin, env.stdout, env.stderr)
 		},
 	}
 }
@@ -182,7 +184,19 @@ func scoreLine(ctx context.Context, a simulator.Assessor, find scenarioFinder, l
 	return scoreOutput{ID: in.ID, Steps: as.Steps, Signals: as.Signals, Score: as.Score}
 }
 
-// findScenario resolves scenario ids for `sparring score`.
-func findScenario(ctx context.Context, id string) (*simulator.Scenario, error) {
-	return nil, fmt.Errorf("no scenario library is built in yet")
+// libraryFinder resolves scenario ids against the built-in library, loaded
+// on first use so runs without scenario ids never pay for it.
+func libraryFinder() scenarioFinder {
+	var (
+		once sync.Once
+		lib  *scenarios.Library
+		err  error
+	)
+	return func(ctx context.Context, id string) (*simulator.Scenario, error) {
+		once.Do(func() { lib, err = scenarios.BuiltinLibrary() })
+		if err != nil {
+			return nil, err
+		}
+		return lib.Scenario(ctx, id)
+	}
 }
