@@ -631,3 +631,24 @@ func getJSON(t *testing.T, url, token string, v any) {
 		t.Fatalf("GET %s: %v", url, err)
 	}
 }
+
+// TestReplayLongerThanSendBuffer: a resume replays every event even when the
+// log is far longer than the connection's send buffer.
+func TestReplayLongerThanSendBuffer(t *testing.T) {
+	in := webtest.Start(t, webtest.Options{Backend: redistest.Mini(t), Web: web.Config{SendBuffer: 2, MessagesPerSecond: 100, Burst: 100}})
+	c := webtest.Dial(t, in.WSURL, nil)
+	session, _ := c.Start(scenarioEN, nil)
+	last := 0
+	for i := range 3 {
+		frames := c.Reply(fmt.Sprint("r", i), goodReplies[i])
+		last = frames[len(frames)-1].Seq()
+	}
+	c2 := webtest.Dial(t, in.WSURL, nil)
+	c2.Send(map[string]any{"type": "resume", "session": session.Str("session"), "token": session.Str("token"), "after": 0})
+	c2.Expect("session")
+	var got []webtest.Frame
+	for len(got) < last {
+		got = append(got, c2.Next())
+	}
+	seqs(t, got, 1)
+}

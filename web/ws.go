@@ -348,8 +348,10 @@ func (c *conn) sendError(err error, ref string) {
 	c.sendFrame(protocol.Error{Type: protocol.TypeError, Code: string(code), Message: msg, Ref: ref})
 }
 
-// sendFrame queues a frame without blocking. A client too slow to drain its
-// buffer is disconnected; everything it missed is stored and replayed on resume.
+// sendFrame queues a frame for the writer. A replay can be longer than the
+// buffer, so it waits up to the write deadline for room; a client that does
+// not drain its frames by then is disconnected (everything it missed is
+// stored and comes back on resume).
 func (c *conn) sendFrame(v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
@@ -358,8 +360,17 @@ func (c *conn) sendFrame(v any) {
 	}
 	select {
 	case <-c.done:
+		return
 	case c.send <- outbound{data: data}:
+		return
 	default:
+	}
+	timer := time.NewTimer(c.srv.cfg.WriteWait)
+	defer timer.Stop()
+	select {
+	case <-c.done:
+	case c.send <- outbound{data: data}:
+	case <-timer.C:
 		c.srv.metrics.dropped.Inc()
 		c.log.Warn("slow client disconnected")
 		c.stop()
