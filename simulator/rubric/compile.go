@@ -40,6 +40,7 @@ type signal struct {
 	requires      []int
 	requiresAny   []int
 	unless        []int
+	unlessAll     [][]int
 	yieldsTo      []int
 	softenedBy    int
 }
@@ -109,6 +110,9 @@ func compile(s *spec) (*Assessor, error) {
 		}
 		if sp.SoftenedBy != "" {
 			sg.softenedBy = a.ids[sp.SoftenedBy]
+		}
+		for _, group := range sp.UnlessAll {
+			sg.unlessAll = append(sg.unlessAll, ids(group))
 		}
 		a.sigs[id] = sg
 		a.order = append(a.order, id)

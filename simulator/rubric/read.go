@@ -87,9 +87,15 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 		}
 		cand = append(cand, h)
 	}
+	restate := a.id("restate_fact")
 	for _, h := range cand {
 		sg := a.sigs[h.owner]
 		if sg != nil && len(sg.yieldsTo) > 0 && inSentenceWith(d, cand, h, sg.yieldsTo) {
+			continue
+		}
+		// "我确认一下:…网上付款也不行,是这样吗?" restates the customer; the
+		// words after a restatement cue are theirs, not the agent's.
+		if sg != nil && !sg.positive && restatedBefore(d, cand, h, restate) {
 			continue
 		}
 		r.mark(int(h.owner), a.evidenceSpan(d, int(h.start), int(h.end)))
@@ -175,6 +181,13 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 		for _, q := range sg.unless {
 			ok = ok && !r.has[q]
 		}
+		for _, group := range sg.unlessAll {
+			all := true
+			for _, q := range group {
+				all = all && r.has[q]
+			}
+			ok = ok && !all
+		}
 		r.has[id] = ok
 	}
 	return r
@@ -212,6 +225,18 @@ func inClauseBefore(d *doc, h hit, cues []hit) bool {
 	cs, _ := d.clauseBounds(int(h.start))
 	for _, c := range cues {
 		if int(c.start) >= cs && c.end <= h.start {
+			return true
+		}
+	}
+	return false
+}
+
+// restatedBefore reports whether a restatement cue opens h's sentence
+// before h.
+func restatedBefore(d *doc, hits []hit, h hit, restate int) bool {
+	ss, _ := d.sentenceBounds(int(h.start))
+	for _, o := range hits {
+		if int(o.owner) == restate && int(o.start) >= ss && o.end <= h.start {
 			return true
 		}
 	}

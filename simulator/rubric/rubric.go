@@ -70,20 +70,21 @@ type lexicon struct {
 }
 
 type signalSpec struct {
-	Polarity      string   `yaml:"polarity"`
-	Step          string   `yaml:"step"`
-	Points        float64  `yaml:"points"`
-	Deducts       string   `yaml:"deducts"`
-	ReplyCap      *int     `yaml:"reply_cap"`
-	Negatable     *bool    `yaml:"negatable"`
-	NotInQuestion bool     `yaml:"not_in_question"`
-	Requires      []string `yaml:"requires"`
-	RequiresAny   []string `yaml:"requires_any"`
-	Unless        []string `yaml:"unless"`
-	YieldsTo      []string `yaml:"yields_to"`
-	SoftenedBy    string   `yaml:"softened_by"`
-	ZH            []string `yaml:"zh"`
-	EN            []string `yaml:"en"`
+	Polarity      string     `yaml:"polarity"`
+	Step          string     `yaml:"step"`
+	Points        float64    `yaml:"points"`
+	Deducts       string     `yaml:"deducts"`
+	ReplyCap      *int       `yaml:"reply_cap"`
+	Negatable     *bool      `yaml:"negatable"`
+	NotInQuestion bool       `yaml:"not_in_question"`
+	Requires      []string   `yaml:"requires"`
+	RequiresAny   []string   `yaml:"requires_any"`
+	Unless        []string   `yaml:"unless"`
+	UnlessAll     [][]string `yaml:"unless_all"`
+	YieldsTo      []string   `yaml:"yields_to"`
+	SoftenedBy    string     `yaml:"softened_by"`
+	ZH            []string   `yaml:"zh"`
+	EN            []string   `yaml:"en"`
 }
 
 type markerSpec struct {
@@ -396,7 +397,7 @@ func (v *validator) check(s *spec) {
 				v.fail("negative signal without a hint", "add hints.codes."+c+" with zh and en", "hints", "codes")
 			}
 		}
-		for _, ref := range slices.Concat(sg.Requires, sg.RequiresAny, sg.Unless, sg.YieldsTo) {
+		for _, ref := range slices.Concat(append([][]string{sg.Requires, sg.RequiresAny, sg.Unless, sg.YieldsTo}, sg.UnlessAll...)...) {
 			if !known[ref] {
 				v.fail("unknown code or marker "+ref, "name a RUBRIC code or a marker defined under markers", "signals", c)
 			}
