@@ -148,11 +148,15 @@ const (
 	StageLeave       = "leave"        // walks away
 	StageEscalate    = "escalate"     // accepts a handover to a supervisor
 	StageReveal      = "reveal"       // an over-promise found out
+	// StageLead holds short lead-ins ("Look.", "嗯。") put before a line
+	// that has no reaction; combined with the main lines they multiply the
+	// variety, so a long session rarely repeats itself verbatim.
+	StageLead = "lead"
 )
 
 // Stages lists every stage name the loader accepts.
 var Stages = []string{StagePress, StageRepeat, StageSettle, StageRejectOffer, StageAccept,
-	StageThanks, StageLeave, StageEscalate, StageReveal}
+	StageThanks, StageLeave, StageEscalate, StageReveal, StageLead}
 
 // Lines holds what a persona says.
 type Lines struct {

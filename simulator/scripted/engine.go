@@ -681,7 +681,31 @@ func (tc *turnCtx) render(st *state, p *simulator.Persona, sc *simulator.Scenari
 		parts = append(parts, tc.fact.Text.In(lang))
 	}
 	pool, band := lines(p, tc.stage, simulator.BandOf(st.Mood.Anger))
-	if line := fill(st.draw(seed, tc.stage+"/"+string(band), pool).In(lang)); line != "" {
+	key := tc.stage + "/" + string(band)
+	k := st.Used[key]
+	line := fill(st.draw(seed, key, pool).In(lang))
+	// A lead-in when nothing else opens the line. It advances once per full
+	// turn of the main pool, so (lead, line) pairs repeat only after
+	// len(leads)+1 rounds of the pool.
+	if len(parts) == 0 && tc.stage != simulator.StageReveal && line != "" {
+		if leads, _ := lines(p, simulator.StageLead, simulator.BandOf(st.Mood.Anger)); len(leads) > 0 && len(pool) > 0 {
+			h := fnv.New64a()
+			fmt.Fprintf(h, "%d/lead/%s", seed, key)
+			i := (int(h.Sum64()%uint64(len(leads)+1)) + k/len(pool)) % (len(leads) + 1)
+			if i < len(leads) {
+				// Never a lead the line already starts with ("OK. OK, …"):
+				// take the next one instead.
+				lead := leads[i].In(lang)
+				if strings.HasPrefix(line, strings.TrimRight(lead, ".。…!")) {
+					lead = leads[(i+1)%len(leads)].In(lang)
+				}
+				if !strings.HasPrefix(line, strings.TrimRight(lead, ".。…!")) {
+					parts = append(parts, lead)
+				}
+			}
+		}
+	}
+	if line != "" {
 		parts = append(parts, line)
 	}
 	sep := " "

@@ -194,3 +194,40 @@ func TestGoldenTranscripts(t *testing.T) {
 		})
 	}
 }
+
+// TestVariety plays 20 turns that keep every persona talking without
+// settling anything and counts customer lines said verbatim before.
+func TestVariety(t *testing.T) {
+	lib := mustLibrary(t)
+	list, err := lib.Scenarios(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cycle := [][]string{sig("acknowledge_feeling"), sig("ask"), sig("inform"), sig("set_expectation"), sig("appreciate"), sig("apologize")}
+	seen := map[string]bool{}
+	for _, sc := range list {
+		if sc.Drill || seen[sc.PersonaID+string(sc.Lang)] {
+			continue
+		}
+		seen[sc.PersonaID+string(sc.Lang)] = true
+		t.Run(sc.ID, func(t *testing.T) {
+			var turns []turn
+			for i := range 20 {
+				turns = append(turns, turn{reply: fmt.Sprintf("reply %d", i+1), signals: cycle[i%len(cycle)]})
+			}
+			_, cts := play(t, sc, sc.Lang, 5, turns, false)
+			said := map[string]int{}
+			repeats := 0
+			for _, ct := range cts {
+				if said[ct.Text] > 0 {
+					repeats++
+				}
+				said[ct.Text]++
+			}
+			t.Logf("%d customer lines, %d verbatim repeats", len(cts), repeats)
+			if len(cts) > 1 && repeats*10 > len(cts) {
+				t.Errorf("%d of %d customer lines repeat verbatim; want at most 10%%", repeats, len(cts))
+			}
+		})
+	}
+}
