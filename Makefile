@@ -8,6 +8,7 @@
 FUZZ =
 FUZZ += ./simulator/redisstore:FuzzAppendRoundTrip
 FUZZ += ./web/protocol:FuzzDecode
+FUZZ += ./scenarios:FuzzValidate
 FUZZTIME = 10s
 
 test:
