@@ -55,6 +55,8 @@ func (s *Server) addTrainerRoutes(mux *http.ServeMux) {
 	mux.Handle("PUT /api/trainer/personas/{id}", s.trainerOnly(s.handleSavePersona))
 	mux.Handle("POST /api/trainer/personas/card", s.trainerOnly(s.handleImportCard))
 	mux.Handle("POST /api/trainer/calibrate", s.trainerOnly(s.handleCalibrate))
+	mux.Handle("POST /api/trainer/form", s.trainerOnly(s.handleForm))
+	mux.Handle("GET /api/trainer/scenarios/{id}/bots", s.trainerOnly(s.handleBots))
 }
 
 // trainerHandler is a trainer route; who names the trainer in stored

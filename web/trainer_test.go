@@ -684,3 +684,60 @@ func TestCharacterCardImport(t *testing.T) {
 		}
 	}
 }
+
+func TestDesignerForm(t *testing.T) {
+	in := startTrainer(t, redistest.Mini(t))
+	form := func(yamlText string, set map[string]any) web.FormResponse {
+		t.Helper()
+		b, _ := json.Marshal(map[string]any{"yaml": yamlText, "set": set})
+		r := trDo(t, "POST", in.URL+"/api/trainer/form", trainerToken, "application/json", string(b))
+		if r.Status != 200 {
+			t.Fatalf("form: %d %s", r.Status, r.Body)
+		}
+		var fr web.FormResponse
+		r.json(t, &fr)
+		return fr
+	}
+	good := scenarioYAML(t)
+	fr := form(good, nil)
+	if !fr.Valid || fr.Fields["title"] != "The late parcel" || fr.Fields["difficulty"] != float64(2) || fr.YAML != good {
+		t.Fatalf("read: valid %v fields %v", fr.Valid, fr.Fields)
+	}
+	fr = form(good, map[string]any{"title": "A new title", "difficulty": 9, "customer.opening": []string{"Where is it?", "Hello?"}})
+	var paths []string
+	for _, e := range fr.Errors {
+		paths = append(paths, e.Path)
+	}
+	if fr.Valid || !slices.Equal(paths, []string{"difficulty"}) {
+		t.Errorf("errors %v, want only difficulty", fr.Errors)
+	}
+	if !strings.Contains(fr.YAML, "title: A new title") || !strings.Contains(fr.YAML, "- Where is it?") ||
+		!strings.Contains(fr.YAML, "hidden_facts:") || !strings.Contains(fr.YAML, "# A small trainer-authored scenario") {
+		t.Errorf("patched YAML lost or missed something:\n%s", fr.YAML)
+	}
+	fr = form(fr.YAML, map[string]any{"difficulty": "2"})
+	if !fr.Valid {
+		t.Errorf("after the fix: %v", fr.Errors)
+	}
+	// From nothing: the form builds the file field by field.
+	fr = form("", map[string]any{"id": "t-new", "brief.situation": "Late.", "published": false})
+	if !strings.Contains(fr.YAML, "id: t-new") || !strings.Contains(fr.YAML, "brief:\n  situation: Late.") || fr.Valid {
+		t.Errorf("from empty:\n%s\n%v", fr.YAML, fr.Errors)
+	}
+	// Broken YAML: no fields, the validator's line.
+	fr = form("id: [x", nil)
+	if fr.Valid || len(fr.Errors) != 1 || fr.Errors[0].Line == 0 {
+		t.Errorf("broken YAML: %+v", fr)
+	}
+	// The bots' scripts for the scenario.
+	if r := trDo(t, "POST", in.URL+"/api/scenarios", trainerToken, "application/yaml", good); r.Status != 201 {
+		t.Fatal(r.Status)
+	}
+	var bots struct {
+		Bots []web.BotScript `json:"bots"`
+	}
+	trDo(t, "GET", in.URL+"/api/trainer/scenarios/"+authoredID+"/bots", trainerToken, "", "").json(t, &bots)
+	if len(bots.Bots) != 5 || bots.Bots[0].Bot != "excellent" || len(bots.Bots[2].Replies) == 0 {
+		t.Errorf("bots: %+v", bots)
+	}
+}
