@@ -157,6 +157,9 @@ func checkScorecard(t *testing.T, b *browser, turns int) {
 	if n := b.num(`document.querySelectorAll('[data-testid="report-turn"]').length`); n != turns {
 		t.Errorf("annotated turns = %d, want %d", n, turns)
 	}
+	if turns == 0 {
+		return
+	}
 	if n := b.num(`document.querySelectorAll('[data-testid="report-turn"] .signals li').length`); n == 0 {
 		t.Error("the transcript carries no signal annotations")
 	}
@@ -368,4 +371,21 @@ func TestLLMStreaming(t *testing.T) {
 	if got := b.str(`document.querySelector('[data-testid="state-mode"]').innerText`); !strings.Contains(got, "Language model") {
 		t.Errorf("state bar = %q", got)
 	}
+}
+
+// TestTimeUpEndsSession moves the page's clock past the deadline: the page
+// closes the conversation by itself and shows the scorecard.
+func TestTimeUpEndsSession(t *testing.T) {
+	ts := startServer(t)
+	b := newBrowser(t)
+	b.open(ts.URL())
+	b.startSession("d05-same-question", "Ira", "exam")
+	if s := atoi(t, b.str(`document.querySelector('[data-testid="countdown"]').dataset.seconds`)); s < 100 || s > 120 {
+		t.Errorf("countdown starts at %d s, want about 120", s)
+	}
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => { const real = Date.now; Date.now = () => real() + 121000; return true; })()`)); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(`document.body.dataset.view === "report" && !!document.querySelector('[data-testid="scorecard"][data-ready="1"]')`)
+	checkScorecard(t, b, 0)
 }

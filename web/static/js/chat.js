@@ -13,6 +13,7 @@ export class ChatView {
   constructor(root, { session, onEnd, onShowReport }) {
     this.root = root;
     this.session = session;
+    this.onEnd = onEnd;
     this.onShowReport = onShowReport;
     this.pinnedMove = null; // index into the flattened moves
     this.lastCount = 0;
@@ -156,6 +157,14 @@ export class ChatView {
     el.textContent = fmtDuration(secs);
     el.dataset.seconds = String(secs);
     el.classList.toggle('urgent', secs <= 60 && this.session.state !== 'ended');
+    // The server refuses replies after the deadline but does not close the
+    // conversation by itself; when time is up the page closes it, once,
+    // and the scorecard follows.
+    if (secs === 0 && this.session.state === 'active' && this.session.connected && this.timeUpFor !== this.session.id) {
+      this.timeUpFor = this.session.id;
+      this.notice.textContent = t('chat.timeUp');
+      this.onEnd();
+    }
   }
 
   renderTranscript() {

@@ -83,6 +83,7 @@ const en = {
   'chat.waitReport': 'Preparing your scorecard…',
   'chat.viewReport': 'See the scorecard',
   'chat.tooLong': 'A reply can be at most 2000 characters.',
+  'chat.timeUp': 'Time is up.',
   'chat.customerSays': '{name} says: {text}',
 
   'conn.online': 'Connected',
@@ -274,6 +275,7 @@ const zh = {
   'chat.waitReport': '正在生成成绩单…',
   'chat.viewReport': '查看成绩单',
   'chat.tooLong': '回复最多 2000 个字符。',
+  'chat.timeUp': '时间到。',
   'chat.customerSays': '{name} 说:{text}',
 
   'conn.online': '已连接',
