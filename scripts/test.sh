@@ -34,17 +34,20 @@ for tool in redis-server redis-cli; do
 	have "$tool" || { log "$tool is not on PATH (Debian: apt-get install redis-server, which brings redis-tools)"; exit 1; }
 done
 
-# --- a private redis-server --------------------------------------------------
+# --- private Redis servers ----------------------------------------------------
+# One standalone server (what most tests use), a three-node cluster and a
+# master with one sentinel, so the cluster and sentinel paths of the store
+# are tested for real too. All on free loopback ports under one temp dir.
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sparring-test.XXXXXX")
-redis_pid=
+pids=()
 cleanup() {
-	local rc=$?
-	if [[ -n $redis_pid ]] && kill -0 "$redis_pid" 2>/dev/null; then
-		kill "$redis_pid" 2>/dev/null || true
-		# Wait for it so the temp dir is not removed under a live server.
-		for _ in $(seq 50); do kill -0 "$redis_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$redis_pid" 2>/dev/null || true
-	fi
+	local rc=$? pid
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	# Wait for them so the temp dir is not removed under a live server.
+	for pid in "${pids[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null || true
+	done
 	rm -rf "$tmp"
 	exit "$rc"
 }
@@ -52,42 +55,73 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Pick a random high port nobody answers on; if redis-server still cannot
-# bind it (a race with another process), try another.
-start_redis() {
-	local port i
+# launch NAME [redis-server options...]: start a server on a random free
+# loopback port (retrying another port if it cannot bind) in $tmp/NAME and
+# wait for PING; sets PORT. A config file comes first because a sentinel
+# needs one it can rewrite.
+launch() {
+	local name=$1 port pid dir=$tmp/$1
+	shift
+	mkdir -p "$dir"
+	: >"$dir/redis.conf"
 	for _ in $(seq 20); do
 		port=$((20000 + RANDOM % 40000))
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
-		# Same durability as production (PERFORMANCE-NOTES.md): AOF fsync always,
-		# no RDB snapshots.
-		redis-server --port "$port" --bind 127.0.0.1 --protected-mode yes \
-			--dir "$tmp" --appendonly yes --appendfsync always --save '' \
-			--daemonize no --pidfile "$tmp/redis.pid" --logfile "$tmp/redis.log" &
-		redis_pid=$!
-		for i in $(seq 50); do
-			if ! kill -0 "$redis_pid" 2>/dev/null; then break; fi
+		redis-server "$dir/redis.conf" --port "$port" --bind 127.0.0.1 --protected-mode yes \
+			--dir "$dir" --daemonize no --logfile "$dir/redis.log" "$@" &
+		pid=$!
+		pids+=("$pid")
+		for _ in $(seq 100); do
+			kill -0 "$pid" 2>/dev/null || break
 			if [[ $(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null) == PONG ]]; then
-				REDIS_PORT=$port
+				PORT=$port
 				return 0
 			fi
 			sleep 0.1
 		done
-		log "redis-server on port $port did not answer PING; log follows, trying another port"
-		[[ -f $tmp/redis.log ]] && cat "$tmp/redis.log" >&2
-		kill "$redis_pid" 2>/dev/null || true
-		wait "$redis_pid" 2>/dev/null || true
-		redis_pid=
+		log "$name: redis-server on port $port did not answer PING; log follows, trying another port"
+		[[ -f $dir/redis.log ]] && cat "$dir/redis.log" >&2
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
 	done
-	log "could not start redis-server"
+	log "$name: could not start redis-server"
 	return 1
 }
-start_redis
-export SPARRING_TEST_REDIS_ADDR="127.0.0.1:$REDIS_PORT"
+
+# The main server: the same durability as production (PERFORMANCE-NOTES.md),
+# AOF with fsync always and no RDB snapshots.
+launch standalone --appendonly yes --appendfsync always --save ''
+export SPARRING_TEST_REDIS_ADDR="127.0.0.1:$PORT"
 export SPARRING_REQUIRE_REDIS=1
+
+cluster=()
+for n in 1 2 3; do
+	launch "cluster$n" --cluster-enabled yes --cluster-config-file nodes.conf --save '' --appendonly no
+	cluster+=("127.0.0.1:$PORT")
+done
+redis-cli --cluster create "${cluster[@]}" --cluster-replicas 0 --cluster-yes >"$tmp/cluster-create.log" 2>&1 ||
+	{ cat "$tmp/cluster-create.log" >&2; log "could not create the test cluster"; exit 1; }
+for node in "${cluster[@]}"; do
+	for i in $(seq 200); do
+		[[ $(redis-cli -h "${node%:*}" -p "${node#*:}" cluster info 2>/dev/null) == *cluster_state:ok* ]] && break
+		((i < 200)) || { log "cluster node $node never reached cluster_state:ok"; exit 1; }
+		sleep 0.1
+	done
+done
+export SPARRING_TEST_REDIS_CLUSTER_ADDRS
+SPARRING_TEST_REDIS_CLUSTER_ADDRS=$(IFS=,; echo "${cluster[*]}")
+
+launch sentinel-master --save '' --appendonly no
+master_port=$PORT
+launch sentinel --sentinel --sentinel monitor sparring 127.0.0.1 "$master_port" 1
+export SPARRING_TEST_REDIS_SENTINEL_ADDRS="127.0.0.1:$PORT"
+export SPARRING_TEST_REDIS_SENTINEL_MASTER=sparring
+export SPARRING_REQUIRE_REDIS_TOPOLOGIES=1
+
+log "redis-server $(redis-server --version | awk '{print $3}'): standalone $SPARRING_TEST_REDIS_ADDR," \
+	"cluster $SPARRING_TEST_REDIS_CLUSTER_ADDRS, sentinel $SPARRING_TEST_REDIS_SENTINEL_ADDRS (dir $tmp)"
 # chromium was installed above, so the browser tests (web/e2e) must run, not skip.
 export SPARRING_REQUIRE_BROWSER=1
-log "redis-server $(redis-server --version | awk '{print $3}') pid $redis_pid at $SPARRING_TEST_REDIS_ADDR (dir $tmp)"
 
 # --- the tests -------------------------------------------------------------
 log "go vet ./..."
