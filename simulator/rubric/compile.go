@@ -26,6 +26,8 @@ type Assessor struct {
 	say       int
 	weights   map[simulator.Step]float64
 	notNames  map[string]bool
+	impZH     []string
+	impEN     map[string]bool
 }
 
 type signal struct {
@@ -133,6 +135,14 @@ func compile(s *spec) (*Assessor, error) {
 	a.notNames = map[string]bool{}
 	for _, w := range s.Names.NotNames {
 		a.notNames[strings.ToLower(w)] = true
+	}
+	a.impZH = slices.Clone(s.Imperatives.ZH)
+	a.impEN = map[string]bool{}
+	for _, w := range s.Imperatives.EN {
+		a.impEN[a.z.normalizePattern(w)] = true // "call" folds to "cal"
+	}
+	for i, w := range a.impZH {
+		a.impZH[i] = a.z.normalizePattern(w)
 	}
 	a.weights = map[simulator.Step]float64{}
 	for k, v := range s.Weights {

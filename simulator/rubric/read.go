@@ -68,7 +68,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 	cand := make([]hit, 0, len(raw))
 	for _, h := range raw {
 		o := int(h.owner)
-		if o == a.neg || o == a.negExempt || o == a.say || r.inQuote(h.start) {
+		if o == a.neg || o == a.negExempt || o == a.say || r.inQuote(h.start) || r.inQuote(h.end-1) {
 			continue
 		}
 		if sg := a.sigs[o]; sg != nil {
@@ -121,7 +121,56 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 		}
 	}
 
-	// A question nobody else explains is a question asked.
+	// "Chen here": a capitalised name right before the cue.
+	if outro := a.id("_name_outro"); !r.has[a.id("identify")] {
+		for _, h := range cand {
+			if int(h.owner) != outro || h.start <= 0 {
+				continue
+			}
+			before := strings.TrimRight(reply[:r.n.start[h.start]], " -,")
+			w := before[strings.LastIndexFunc(before, func(c rune) bool { return !unicode.IsLetter(c) })+1:]
+			if len(w) >= 2 && w[0] >= 'A' && w[0] <= 'Z' && !a.notNames[strings.ToLower(w)] {
+				r.mark(a.id("identify"), a.evidenceSpan(d, int(h.start), int(h.end)))
+				break
+			}
+		}
+	}
+
+	// "慢什么慢", "急什么急": a word echoed around 什么 is a retort.
+	for i := 0; ; {
+		j := strings.Index(text[i:], "什么")
+		if j < 0 {
+			break
+		}
+		j += i
+		prev, ps := utf8.DecodeLastRuneInString(text[:j])
+		next, _ := utf8.DecodeRuneInString(text[j+len("什么"):])
+		if ps > 0 && prev >= hanLo && prev == next && !r.inQuote(int32(j)) {
+			r.mark(a.id("irritation"), a.evidenceSpan(d, j-ps, j+len("什么")+ps))
+		}
+		i = j + len("什么")
+	}
+
+	// A sentence that opens with a bare imperative orders the customer.
+	softener := a.id("_softener")
+	for s := 0; s < len(text); {
+		ss, se := d.sentenceBounds(s)
+		s = max(se, s+1)
+		if r.inQuote(int32(ss)) || a.imperative(text[ss:se]) == 0 || strings.Contains(text[ss:se], "?") {
+			continue
+		}
+		softened := false
+		for _, h := range raw {
+			softened = softened || int(h.owner) == softener && int(h.start) >= ss && int(h.start) < se
+		}
+		if !softened {
+			r.mark(a.id("command"), a.trimSpan(d, ss, se))
+		}
+	}
+
+	// A question nobody else explains is a question asked; one that offers
+	// an action ("我先帮您约个时间?") checks agreement.
+	own, plan, infoReq := a.id("own"), a.id("propose_plan"), a.id("_info_request")
 	for s := 0; s < len(text); {
 		cs, ce := s, d.clauseEnd(s)
 		s = ce + 1
@@ -137,7 +186,24 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 			}
 		}
 		if !explained {
-			r.mark(a.questions, a.trimSpan(d, ss, se))
+			offer, info := false, false
+			for _, h := range cand {
+				if int(h.start) < cs || int(h.start) >= ce {
+					continue
+				}
+				switch int(h.owner) {
+				case own, plan:
+					offer = true
+				case a.questions, infoReq:
+					info = true
+				}
+			}
+			offer = offer && !info
+			if offer {
+				r.mark(a.id("check_agreement"), a.trimSpan(d, ss, se))
+			} else {
+				r.mark(a.questions, a.trimSpan(d, ss, se))
+			}
 		}
 	}
 
@@ -217,6 +283,28 @@ func ownedBy(hits []hit, owner int) []hit {
 		}
 	}
 	return out
+}
+
+// imperative returns the length of a bare imperative opening sentence t
+// (after spaces), or 0.
+func (a *Assessor) imperative(t string) int {
+	t = strings.TrimLeft(t, " \n")
+	if t == "" {
+		return 0
+	}
+	if t[0] < 0x80 {
+		w := t[:strings.IndexFunc(t+" ", func(c rune) bool { return !(c >= 'a' && c <= 'z') })]
+		if a.impEN[w] {
+			return len(w)
+		}
+		return 0
+	}
+	for _, p := range a.impZH {
+		if strings.HasPrefix(t, p) {
+			return len(p)
+		}
+	}
+	return 0
 }
 
 // inClauseBefore reports whether one of cues comes before h in its clause:

@@ -175,6 +175,10 @@ type spec struct {
 		Code     string   `yaml:"code"`
 		YieldsTo []string `yaml:"yields_to"`
 	} `yaml:"questions"`
+	Imperatives struct {
+		ZH []string `yaml:"zh"`
+		EN []string `yaml:"en"`
+	} `yaml:"imperatives"`
 	Names struct {
 		NotNames []string `yaml:"not_names"`
 	} `yaml:"names"`
@@ -368,7 +372,7 @@ func (v *validator) check(s *spec) {
 		}
 		known[name] = true
 	}
-	for _, need := range []string{"_refusal", "_alternative", "_find_out", "_correction", "_refund", "_compensation", "_supervisor", "_hedge", "_hedge_exempt", "_handover", "_time", "_angry", "_softener", "_their_wish", "_info_request", "_name_intro"} {
+	for _, need := range []string{"_refusal", "_alternative", "_find_out", "_correction", "_refund", "_compensation", "_supervisor", "_hedge", "_hedge_exempt", "_handover", "_time", "_angry", "_softener", "_their_wish", "_info_request", "_name_intro", "_name_outro"} {
 		if _, ok := s.Markers[need]; !ok {
 			v.fail("missing marker "+need, "add it with zh and en lists", "markers")
 		}
