@@ -84,7 +84,13 @@ function setView(name) {
   window.scrollTo(0, 0);
 }
 
+function setTitle() {
+  const scenarioTitle = session.meta?.scenario?.title;
+  document.title = view !== 'picker' && scenarioTitle ? `${scenarioTitle} · ${t('app.name')}` : t('app.name');
+}
+
 function renderCurrent() {
+  setTitle();
   if (view === 'picker') picker.render();
   if (view === 'chat') chat.render();
   if (view === 'report') {
@@ -135,6 +141,7 @@ function update() {
     }
     chat.render();
   }
+  setTitle();
   renderConn();
 }
 

@@ -284,7 +284,11 @@ export class Picker {
       maxlength: '64',
       autocomplete: 'name',
       'aria-describedby': 'name-hint',
-      value: remembered(NAME_KEY),
+      value: this.form.name ?? remembered(NAME_KEY),
+      // Kept across re-renders (a language switch) before it is remembered.
+      oninput: (ev) => {
+        this.form.name = ev.target.value;
+      },
     });
     const radios = (group, options) =>
       h(
