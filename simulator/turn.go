@@ -249,36 +249,59 @@ func (s *Simulator) Reply(ctx context.Context, sess *Session, id, text string, d
 		return nil, Errorf(CodeInvalid, "text: a reply must be 1–2000 characters", "text:回复须为 1–2000 个字符")
 	}
 	seen := sess.LastSeq()
-	for try := 0; try < maxCommitTries; try++ {
+	var answered []Event
+	refused := false
+	evs, err := s.commit(ctx, sess, func() (Commit, error) {
 		if evs, ok := sess.ReplyEvents(id); ok {
-			return unseen(sess, seen, evs), nil
+			answered = unseen(sess, seen, evs)
+			return Commit{}, errAnswered
 		}
 		if sess.State == StateEnded {
-			return sess.After(seen), Errorf(CodeSessionEnded, "the session has ended; start a new one", "会话已结束,请开始新的会话")
+			return Commit{}, Errorf(CodeSessionEnded, "the session has ended; start a new one", "会话已结束,请开始新的会话")
 		}
 		c, err := s.replyCommit(ctx, sess, id, text, delta)
+		delta = nil // a retry after a concurrent write never streams a second rendition
+		refused = c.ReplyID == ""
+		return c, err
+	})
+	switch {
+	case errors.Is(err, errAnswered):
+		return answered, nil
+	case err == nil && refused: // the clock ran out: the session ended instead
+		return evs, Errorf(CodeSessionEnded, "time is up: the session ended before this reply", "时间到:会话已在此回复前结束")
+	}
+	return evs, err
+}
+
+// errAnswered stops a commit whose reply is already stored.
+var errAnswered = errors.New("reply already answered")
+
+var errBusy = Errorf(CodeUnavailable, "the session is busy; try again", "会话繁忙,请重试")
+
+// commit stores what build makes, rebuilding it on the session's fresh
+// state when another writer got there first. It returns the events the
+// caller has not seen yet, in order.
+func (s *Simulator) commit(ctx context.Context, sess *Session, build func() (Commit, error)) ([]Event, error) {
+	seen := sess.LastSeq()
+	for range maxCommitTries {
+		c, err := build()
 		if err != nil {
-			return nil, err
+			return sess.After(seen), err
 		}
 		err = s.store.Append(ctx, sess.ID, c)
 		switch {
 		case err == nil:
 			s.apply(sess, c)
-			if c.ReplyID == "" { // the clock ran out: the reply was refused
-				return sess.After(seen), Errorf(CodeSessionEnded, "time is up: the session ended before this reply", "时间到:会话已在此回复前结束")
-			}
 			return sess.After(seen), nil
 		case errors.Is(err, ErrConflict), errors.Is(err, ErrDuplicateReply):
-			// Another connection wrote first: catch up and look again.
 			if err := s.reload(ctx, sess); err != nil {
 				return nil, err
 			}
-			delta = nil // never stream a second rendition of the same turn
 		default:
 			return nil, storeError(err)
 		}
 	}
-	return nil, Errorf(CodeUnavailable, "the session is busy; try again", "会话繁忙,请重试")
+	return nil, errBusy
 }
 
 // unseen returns the events after seen, or the reply's own events when the
@@ -372,71 +395,51 @@ func (s *Simulator) replyCommit(ctx context.Context, sess *Session, id, text str
 // End closes the conversation at the trainee's request. The customer engine
 // decides the outcome from its state.
 func (s *Simulator) End(ctx context.Context, sess *Session) ([]Event, error) {
-	seen := sess.LastSeq()
-	for try := 0; try < maxCommitTries; try++ {
+	return s.commit(ctx, sess, func() (Commit, error) {
 		if sess.State == StateEnded {
-			return sess.After(seen), Errorf(CodeSessionEnded, "the session has already ended", "会话已经结束")
+			return Commit{}, Errorf(CodeSessionEnded, "the session has already ended", "会话已经结束")
 		}
 		sc, err := s.lib.Scenario(ctx, sess.ScenarioID)
 		if err != nil {
-			return nil, err
+			return Commit{}, err
 		}
 		now := s.now().UTC()
-		var outcome Outcome
-		var reason string
-		if !sess.Deadline.IsZero() && !now.Before(sess.Deadline) {
-			outcome, reason = OutcomeTimeout, "time limit reached"
-		} else {
+		outcome, reason := OutcomeTimeout, "time limit reached"
+		if sess.Deadline.IsZero() || now.Before(sess.Deadline) {
 			cust, err := s.customer(sess.Engine)
 			if err != nil {
-				return nil, err
+				return Commit{}, err
 			}
 			outcome, reason, err = cust.Conclude(ctx, ConcludeRequest{Scenario: sc, Lang: sess.Lang, State: sess.CustomerState, Transcript: sess.Transcript()})
 			if err != nil {
-				return nil, fmt.Errorf("conclude: %w", err)
+				return Commit{}, fmt.Errorf("conclude: %w", err)
 			}
 		}
-		evs, err := s.closing(ctx, sess, sc, sess.LastSeq(), now, outcome, reason)
-		if err != nil {
-			return nil, err
-		}
-		c := Commit{After: sess.LastSeq(), Events: evs, State: StateEnded, CustomerState: sess.CustomerState}
-		err = s.store.Append(ctx, sess.ID, c)
-		switch {
-		case err == nil:
-			s.apply(sess, c)
-			return sess.After(seen), nil
-		case errors.Is(err, ErrConflict):
-			if err := s.reload(ctx, sess); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, storeError(err)
-		}
-	}
-	return nil, Errorf(CodeUnavailable, "the session is busy; try again", "会话繁忙,请重试")
+		return s.closingCommit(ctx, sess, sc, now, outcome, reason)
+	})
 }
 
-// Abandon ends a session its trainee left; used by housekeeping and contests.
+// Abandon ends a session its trainee left (a contest closing over it).
 func (s *Simulator) Abandon(ctx context.Context, sess *Session, reason string) ([]Event, error) {
-	if sess.State == StateEnded {
-		return nil, nil
-	}
-	sc, err := s.lib.Scenario(ctx, sess.ScenarioID)
+	return s.commit(ctx, sess, func() (Commit, error) {
+		if sess.State == StateEnded {
+			return Commit{}, Errorf(CodeSessionEnded, "the session has already ended", "会话已经结束")
+		}
+		sc, err := s.lib.Scenario(ctx, sess.ScenarioID)
+		if err != nil {
+			return Commit{}, err
+		}
+		return s.closingCommit(ctx, sess, sc, s.now().UTC(), OutcomeAbandoned, reason)
+	})
+}
+
+// closingCommit ends the session after its last stored event.
+func (s *Simulator) closingCommit(ctx context.Context, sess *Session, sc *Scenario, now time.Time, outcome Outcome, reason string) (Commit, error) {
+	evs, err := s.closing(ctx, sess, sc, sess.LastSeq(), now, outcome, reason)
 	if err != nil {
-		return nil, err
+		return Commit{}, err
 	}
-	now := s.now().UTC()
-	evs, err := s.closing(ctx, sess, sc, sess.LastSeq(), now, OutcomeAbandoned, reason)
-	if err != nil {
-		return nil, err
-	}
-	c := Commit{After: sess.LastSeq(), Events: evs, State: StateEnded, CustomerState: sess.CustomerState}
-	if err := s.store.Append(ctx, sess.ID, c); err != nil {
-		return nil, storeError(err)
-	}
-	s.apply(sess, c)
-	return evs, nil
+	return Commit{After: sess.LastSeq(), Events: evs, State: StateEnded, CustomerState: sess.CustomerState}, nil
 }
 
 // closing builds the end and report events that follow seq.
@@ -457,24 +460,10 @@ func (s *Simulator) closing(ctx context.Context, sess *Session, sc *Scenario, se
 // Note records a trainer-visible observation (a pasted reply, a lost tab
 // focus) without changing the conversation.
 func (s *Simulator) Note(ctx context.Context, sess *Session, kind, text string) ([]Event, error) {
-	seen := sess.LastSeq()
-	for try := 0; try < maxCommitTries; try++ {
+	return s.commit(ctx, sess, func() (Commit, error) {
 		e := Event{Seq: sess.LastSeq() + 1, Type: EventNote, Turn: sess.Turns(), At: s.now().UTC(), Kind: kind, Text: text}
-		c := Commit{After: sess.LastSeq(), Events: []Event{e}, State: sess.State, CustomerState: sess.CustomerState}
-		err := s.store.Append(ctx, sess.ID, c)
-		switch {
-		case err == nil:
-			s.apply(sess, c)
-			return sess.After(seen), nil
-		case errors.Is(err, ErrConflict):
-			if err := s.reload(ctx, sess); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, storeError(err)
-		}
-	}
-	return nil, Errorf(CodeUnavailable, "the session is busy; try again", "会话繁忙,请重试")
+		return Commit{After: sess.LastSeq(), Events: []Event{e}, State: sess.State, CustomerState: sess.CustomerState}, nil
+	})
 }
 
 func (s *Simulator) apply(sess *Session, c Commit) {

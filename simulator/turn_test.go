@@ -313,3 +313,19 @@ func TestReplyRules(t *testing.T) {
 		})
 	}
 }
+
+func TestAbandon(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t, testScenario())
+	sess, _, err := f.sim.Start(ctx, simulator.StartRequest{Scenario: "s1", Trainee: "Lin", Mode: simulator.ModeExam})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := f.sim.Abandon(ctx, sess, "started another scenario")
+	if err != nil || types(evs) != "2:end 3:report" || evs[0].Outcome != simulator.OutcomeAbandoned {
+		t.Fatalf("abandon = %s %v", types(evs), err)
+	}
+	if _, err := f.sim.Abandon(ctx, sess, "again"); simulator.ErrorCode(err) != simulator.CodeSessionEnded {
+		t.Fatalf("second abandon: %v", err)
+	}
+}
