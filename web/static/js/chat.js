@@ -16,7 +16,7 @@ export class ChatView {
     this.onEnd = onEnd;
     this.onShowReport = onShowReport;
     this.pinnedMove = null; // index into the flattened moves
-    this.lastCount = 0;
+    this.lastSig = '';
     this.transcript = $('#transcript', root);
     this.reply = $('#reply', root);
     this.notice = $('#chat-notice', root);
@@ -254,11 +254,14 @@ export class ChatView {
     }
     list.replaceChildren(...items);
     if (nearBottom || this.stickToBottom) list.scrollTop = list.scrollHeight;
-    if (list.scrollHeight <= list.clientHeight + 1 && (pageNearBottom || this.stickToBottom) && items.length > this.lastCount) {
+    // What the trainee would call "something new": a stored event, a reply
+    // sent, more streamed text.
+    const sig = `${se.lastSeq}:${se.pending.length}:${se.delta?.text.length || 0}`;
+    if (list.scrollHeight <= list.clientHeight + 1 && (pageNearBottom || this.stickToBottom) && sig !== this.lastSig) {
       // Bring the newest line to just above the (sticky) composer.
       $('.chat-main', this.root).scrollIntoView({ block: 'end' });
     }
-    this.lastCount = items.length;
+    this.lastSig = sig;
     this.stickToBottom = false;
     this.highlightMove();
   }
