@@ -14,6 +14,10 @@ func (s *Server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/personas", s.handlePersonas())
 	mux.Handle("GET /api/sessions/{id}", s.handleSession())
 	s.addTrainerRoutes(mux)
+	// Contests (issue 8, web/contest.go).
+	mux.Handle("POST /api/contests", s.handleCreateContest())
+	mux.Handle("GET /api/contests/{code}", s.handleGetContest())
+	mux.Handle("GET /api/contests/{code}/results.csv", s.handleContestCSV())
 	mux.Handle("GET /healthz", s.handleHealthz())
 	mux.Handle("GET /readyz", s.handleReadyz())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))

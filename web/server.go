@@ -101,6 +101,8 @@ type Deps struct {
 	Static   fs.FS // the browser UI; nil serves none
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
+	// Contests stores timed contests (issue 8); nil turns contests off.
+	Contests simulator.Contests
 	// Authoring, TrainerStore and Calibrator enable the trainer tools
 	// (issue 7, web/trainer*.go); without the first two those routes answer 503.
 	Authoring    *scenarios.Composite
@@ -125,6 +127,8 @@ type Server struct {
 	tstore     trainer.Store
 	calibrator simulator.Assessor
 
+	contests *contestService // issue 8 (web/contest.go); nil when off
+
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
 	perIP    map[string]int
@@ -147,6 +151,7 @@ func NewServer(cfg Config, d Deps) *Server {
 		conns: map[*conn]struct{}{}, perIP: map[string]int{},
 		authoring: d.Authoring, tstore: d.TrainerStore, calibrator: d.Calibrator,
 	}
+	s.contests = newContestService(d.Contests, d.Simulator, d.Library, d.Logger) // issue 8
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   1024,

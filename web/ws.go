@@ -210,11 +210,25 @@ func (c *conn) start(ctx context.Context, req protocol.Request) {
 		c.lang = simulator.LangZH
 	}
 	began := time.Now()
-	sess, token, err := c.srv.sim.Start(ctx, simulator.StartRequest{
+	sreq := simulator.StartRequest{
 		Scenario: req.Scenario, Trainee: req.Trainee, Mode: simulator.Mode(req.Mode),
 		Engine: simulator.Engine(req.Engine), Lang: simulator.Lang(req.Lang),
 		Contest: req.Contest, Team: req.Team,
-	})
+	}
+	// Contest join (issue 8, web/contest.go): the contest decides scenario,
+	// seed, deadline and mode, and claims the attempt before the start.
+	var res simulator.Reservation
+	if req.Contest != "" {
+		var err error
+		if sreq, res, err = c.srv.contests.prepareStart(ctx, req); err != nil {
+			c.sendError(err, "")
+			return
+		}
+	}
+	sess, token, err := c.srv.sim.Start(ctx, sreq)
+	if req.Contest != "" {
+		c.srv.contests.started(ctx, res, sess, err)
+	}
 	if err != nil {
 		c.sendError(err, "")
 		return
@@ -234,6 +248,9 @@ func (c *conn) resume(ctx context.Context, req protocol.Request) {
 	c.attach(sess, req.Token)
 	c.sendSession(ctx)
 	c.sendEvents(sess.After(*req.After))
+	if sess.State == simulator.StateEnded {
+		c.srv.contests.finished(ctx, sess) // issue 8: once per session, so a record lost to a crash is made now
+	}
 }
 
 func (c *conn) reply(ctx context.Context, req protocol.Request) {
@@ -260,6 +277,7 @@ func (c *conn) reply(ctx context.Context, req protocol.Request) {
 	}
 	if wasActive && c.sess.State == simulator.StateEnded {
 		c.srv.metrics.activeSessions.Dec()
+		c.srv.contests.finished(ctx, c.sess) // issue 8: contest result → standings
 	}
 }
 
@@ -276,6 +294,7 @@ func (c *conn) end(ctx context.Context) {
 	}
 	if wasActive && c.sess.State == simulator.StateEnded {
 		c.srv.metrics.activeSessions.Dec()
+		c.srv.contests.finished(ctx, c.sess) // issue 8: contest result → standings
 	}
 }
 
@@ -297,8 +316,23 @@ func (c *conn) note(ctx context.Context, req protocol.Request) {
 	}
 }
 
+// subscribe attaches the live leaderboard of a contest (issue 8,
+// web/contest.go); a second subscribe replaces the first. The hub pushes
+// through sendFrame, and detach cancels it via c.unsub.
 func (c *conn) subscribe(ctx context.Context, req protocol.Request) {
-	c.sendError(protocolError(simulator.CodeInvalid, "contest: no contest with that join code", "contest:没有该参赛码对应的比赛"), "")
+	if c.unsub != nil {
+		c.unsub()
+		c.unsub = nil
+	}
+	if req.Lang == string(simulator.LangZH) {
+		c.lang = simulator.LangZH
+	}
+	unsub, err := c.srv.contests.subscribe(ctx, req.Contest, c.sendFrame)
+	if err != nil {
+		c.sendError(err, "")
+		return
+	}
+	c.unsub = unsub
 }
 
 func (c *conn) attach(sess *simulator.Session, token string) {

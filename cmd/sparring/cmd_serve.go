@@ -135,6 +135,8 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error
 		Ready: func(ctx context.Context) error { return backend.Client.Ping(ctx).Err() },
 
 		Authoring: lib, TrainerStore: authoring, Calibrator: rules, // issue 7
+
+		Contests: redisstore.NewContests(backend.Client, cfg.Redis.Prefix, 0), // issue 8
 	})
 	return &app{backend: backend, sim: sim, web: srv}, nil
 }

@@ -104,7 +104,7 @@ func Decode(data []byte) (Request, error) {
 	}
 	switch req.Type {
 	case TypeStart:
-		if req.Scenario == "" {
+		if req.Scenario == "" && req.Contest == "" { // a contest picks the scenario (issue 8)
 			return Request{}, missing("scenario")
 		}
 		if req.Trainee == "" {

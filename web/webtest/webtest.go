@@ -90,6 +90,8 @@ func Start(tb testing.TB, o Options) *Instance {
 	srv := web.NewServer(o.Web, web.Deps{
 		Simulator: sim, Library: lib, Static: o.Static, Registry: reg,
 		Ready: func(ctx context.Context) error { return client.Ping(ctx).Err() },
+
+		Contests: redisstore.NewContests(client, o.Backend.Prefix, 0), // issue 8
 	})
 	hs := httptest.NewServer(srv)
 	in := &Instance{
