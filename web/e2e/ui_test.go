@@ -389,3 +389,66 @@ func TestTimeUpEndsSession(t *testing.T) {
 	b.wait(`document.body.dataset.view === "report" && !!document.querySelector('[data-testid="scorecard"][data-ready="1"]')`)
 	checkScorecard(t, b, 0)
 }
+
+// TestLostAck loses the connection after the server stored a reply but
+// before its ack reached the page. The page must resend it with the same
+// id: the server then answers with what it already produced, so the reply
+// is stored once and shown once, and the customer's answer arrives.
+func TestLostAck(t *testing.T) {
+	ts := startServer(t)
+	b := newBrowser(t)
+	b.open(ts.URL())
+	// A socket that, when armed, swallows the first ack and everything after
+	// it, then closes: the page sees its connection drop with the reply
+	// unacknowledged.
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => {
+		const Real = window.WebSocket;
+		window.__armed = false;
+		window.WebSocket = class extends Real {
+			constructor(...args) {
+				super(...args);
+				let dead = false;
+				this.addEventListener("message", (ev) => {
+					if (!dead && window.__armed && JSON.parse(ev.data).type === "ack") {
+						window.__armed = false;
+						window.__lost = JSON.parse(ev.data).id;
+						dead = true;
+						this.close();
+					}
+					if (dead) ev.stopImmediatePropagation();
+				});
+			}
+		};
+		return true;
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	b.startSession("p05-broadband-date-en", "Noor", "coach")
+	b.reply("Hello Mrs Liu, I'm sorry for the wait on your broadband.", 1)
+
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.__armed = true`)); err != nil {
+		t.Fatal(err)
+	}
+	const text = "Could you tell me the address the line is for?"
+	b.do(chromedp.SendKeys(chromedp.CSS(`#reply`), text+kb.Enter))
+	b.wait(`!!window.__lost`)
+	lost := b.str(`window.__lost`)
+	pendingID := b.str(`JSON.parse(sessionStorage.getItem("sparring.session")).pending.map(p => p.id).join(",")`)
+	if pendingID != lost {
+		t.Errorf("pending replies after the lost ack = %q, want just %q", pendingID, lost)
+	}
+	b.waitTurn(2)
+	b.wait(`document.querySelector('[data-testid="chat"]').dataset.connected === "1"`)
+	if n := b.num(`[...document.querySelectorAll('[data-role="trainee"] .bubble')].filter(e => e.textContent === "` + text + `").length`); n != 1 {
+		t.Errorf("the reply is shown %d times, want once", n)
+	}
+	if got := b.str(`document.querySelector('[data-role="trainee"][data-turn="2"]').dataset.id`); got != lost {
+		t.Errorf("turn 2 has reply id %q, want the one sent first (%q)", got, lost)
+	}
+	if n := b.num(`document.querySelectorAll('[data-role="customer"][data-turn="2"]').length`); n != 1 {
+		t.Errorf("customer answers to turn 2 = %d, want 1", n)
+	}
+	if acks := storedAcks(t, ts, b); acks != 2 {
+		t.Errorf("stored replies = %d, want 2", acks)
+	}
+}
