@@ -212,6 +212,24 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 	if customer != "" {
 		custNorm = a.z.normalize(customer).text
 	}
+
+	// "碎了?不可能吧" / "Smashed? I doubt it": opening by echoing the
+	// customer's word as a question, with no apology or acknowledgement,
+	// disputes their account.
+	if custNorm != "" {
+		cs, ce := d.clauseBounds(0)
+		for cs < ce && text[cs] == ' ' {
+			cs++
+		}
+		echo := strings.Trim(text[cs:ce], " ")
+		echo = strings.TrimRight(echo, "了吧吗呢啊")
+		echo = strings.TrimPrefix(echo, "only ")
+		short := utf8.RuneCountInString(echo) <= 6 && echo != "" && (echo[0] >= 0x80 || strings.Count(echo, " ") <= 2)
+		if short && ce < len(text) && text[ce] == '?' && utf8.RuneCountInString(echo) >= 2 && strings.Contains(custNorm, echo) &&
+			!r.has[a.id("apologize")] && !r.has[a.id("acknowledge_feeling")] {
+			r.mark(a.id("argue"), a.trimSpan(d, cs, ce+1))
+		}
+	}
 	for _, q := range r.quotes {
 		content := strings.TrimSpace(text[q.s:q.e])
 		if utf8.RuneCountInString(content) < a.s.Quotes.MinRunes {
