@@ -217,7 +217,7 @@ func TestValidateGood(t *testing.T) {
 func TestBilingualTextNeedsBothLanguages(t *testing.T) {
 	people := mustPersonas(t)
 	data := strings.Replace(string(mustRead(t, "d01-finance-office.yaml")),
-		`title: {zh: "请问财务室在哪?", en: "Where is the finance office?"}`, `title: {zh: "请问财务室在哪?"}`, 1)
+		`title: {zh: "请问财务室在哪？", en: "Where is the finance office?"}`, `title: {zh: "请问财务室在哪？"}`, 1)
 	_, err := scenarios.Validate("d01.yaml", []byte(data), people)
 	var ve scenarios.ValidationErrors
 	if !errors.As(err, &ve) || len(ve) != 1 || ve[0].Path != "title" || !strings.Contains(ve[0].Message, "no en text") {
@@ -246,4 +246,43 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("error is %T, want ValidationErrors", err)
 		}
 	})
+}
+
+// TestPlaybookAgainstPolicy keeps the data honest whatever the rubric does:
+// the cave-in and over-promise replies each commit to a forbidden keyword,
+// and the good replies commit to none.
+func TestPlaybookAgainstPolicy(t *testing.T) {
+	lib, err := scenarios.BuiltinLibrary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _ := lib.Scenarios(context.Background())
+	hits := func(s *simulator.Scenario, lang simulator.Lang, reply string) []string {
+		var out []string
+		low := strings.ToLower(reply)
+		for _, c := range s.Policy.Forbidden {
+			for _, k := range c.Keywords[lang] {
+				if strings.Contains(low, strings.ToLower(k)) {
+					out = append(out, c.ID+":"+k)
+				}
+			}
+		}
+		return out
+	}
+	for _, s := range list {
+		for _, lang := range s.Langs {
+			pb := s.Playbook
+			for name, txt := range map[string]simulator.Text{"cave": pb.Cave, "over_promise": pb.OverPromise} {
+				if len(hits(s, lang, txt[lang])) == 0 {
+					t.Errorf("%s %s: playbook.%s %q matches no policy.forbidden keyword", s.ID, lang, name, txt[lang])
+				}
+			}
+			for name, txt := range map[string]simulator.Text{"open": pb.Open, "ask": pb.Ask, "restate": pb.Restate,
+				"inform": pb.Inform, "options": pb.Options, "plan": pb.Plan, "close": pb.Close} {
+				if h := hits(s, lang, txt[lang]); len(h) > 0 {
+					t.Errorf("%s %s: good reply playbook.%s contains forbidden keywords %v", s.ID, lang, name, h)
+				}
+			}
+		}
+	}
 }

@@ -317,6 +317,7 @@ func (e *Engine) Respond(_ context.Context, req simulator.RespondRequest) (simul
 			tc.stage = simulator.StagePress
 		case landed["propose_plan"] || landed["check_agreement"]:
 			tc.stage = simulator.StageAccept // nothing open: agrees to the plan
+			tc.alt = simulator.Text{simulator.LangEN: "that plan", simulator.LangZH: "这个安排"}
 		default:
 			tc.stage = simulator.StageSettle
 		}
@@ -596,15 +597,15 @@ func (e *Engine) Conclude(_ context.Context, req simulator.ConcludeRequest) (sim
 	o := st.judge(p)
 	switch {
 	case o != simulator.OutcomeLost && pendingReveal:
-		return o, reasonText(lang, "The customer leaves pleased, but the over-promise will be found out.", "客户暂时满意地离开,但过度承诺迟早会被发现。"), nil
+		return o, reasonText(lang, "The customer leaves pleased, but the over-promise will be found out.", "客户暂时满意地离开，但过度承诺迟早会被发现。"), nil
 	case o != simulator.OutcomeLost:
 		return o, reasonClosed(lang, o), nil
 	case p.PolicyClose && st.Negatives == 0:
-		return simulator.OutcomeEscalated, reasonText(lang, "Ended by policy after a calm boundary; the contact is logged.", "在平静说明底线后按规定结束对话,已记录。"), nil
+		return simulator.OutcomeEscalated, reasonText(lang, "Ended by policy after a calm boundary; the contact is logged.", "在平静说明底线后按规定结束对话，已记录。"), nil
 	case pendingReveal:
-		return o, reasonText(lang, "The over-promise is found out and the customer does not come back.", "过度承诺被发现,客户不会再回来。"), nil
+		return o, reasonText(lang, "The over-promise is found out and the customer does not come back.", "过度承诺被发现，客户不会再回来。"), nil
 	case p.Silent:
-		return o, reasonText(lang, "The customer said goodbye politely but will not order again.", "客户礼貌地道别,但不会再下单了。"), nil
+		return o, reasonText(lang, "The customer said goodbye politely but will not order again.", "客户礼貌地道别，但不会再下单了。"), nil
 	}
 	return o, reasonLost(lang, "ended"), nil
 }
@@ -618,17 +619,17 @@ func reasonText(lang simulator.Lang, en, zh string) string {
 
 func reasonClosed(lang simulator.Lang, o simulator.Outcome) string {
 	if o == simulator.OutcomeResolved {
-		return reasonText(lang, "The customer is satisfied and the problem is settled.", "客户满意,问题已解决。")
+		return reasonText(lang, "The customer is satisfied and the problem is settled.", "客户满意，问题已解决。")
 	}
-	return reasonText(lang, "The customer accepts what can be done and will stay with us.", "客户接受了可行的方案,愿意继续留下。")
+	return reasonText(lang, "The customer accepts what can be done and will stay with us.", "客户接受了可行的方案，愿意继续留下。")
 }
 
 func reasonLost(lang simulator.Lang, why string) string {
 	switch why {
 	case "mood":
-		return reasonText(lang, "The customer lost patience and left.", "客户忍无可忍,离开了。")
+		return reasonText(lang, "The customer lost patience and left.", "客户忍无可忍，离开了。")
 	case "patience":
-		return reasonText(lang, "Too many replies without real help: the customer gave up.", "太多回复没有实质帮助,客户放弃了。")
+		return reasonText(lang, "Too many replies without real help: the customer gave up.", "太多回复没有实质帮助，客户放弃了。")
 	}
 	return reasonText(lang, "The conversation ended with the customer still unhappy.", "对话结束时客户仍然不满意。")
 }
@@ -696,10 +697,10 @@ func (tc *turnCtx) render(st *state, p *simulator.Persona, sc *simulator.Scenari
 				// Never a lead the line already starts with ("OK. OK, …"):
 				// take the next one instead.
 				lead := leads[i].In(lang)
-				if strings.HasPrefix(line, strings.TrimRight(lead, ".。…!")) {
+				if strings.HasPrefix(line, strings.TrimRight(lead, ".。…！")) {
 					lead = leads[(i+1)%len(leads)].In(lang)
 				}
-				if !strings.HasPrefix(line, strings.TrimRight(lead, ".。…!")) {
+				if !strings.HasPrefix(line, strings.TrimRight(lead, ".。…！")) {
 					parts = append(parts, lead)
 				}
 			}

@@ -143,11 +143,11 @@ func goldenCases() []goldenCase {
 			{"Calm down, it's not a big deal.", sig("calm_down", "minimize")},
 		}},
 		{"p03-refund-alternative-zh", "p03-day-five-return-zh", simulator.LangZH, 3, []turn{
-			{"陈先生您好,我是客服小林,看到您五天前买的 Nova 12。", sig("greet", "identify", "use_context")},
-			{"不好意思,不行,规定就是这样。", sig("flat_refusal")},
-			{"看到别家便宜确实不舒服。按规定无故障手机三天后不能退款,但我可以帮您做电池检测,再送您 50 元配件券,您看可以吗?", sig("acknowledge_feeling", "refuse_with_alternative", "check_agreement")},
-			{"我再说明一下,电池检测如果查出问题可以直接换新机,配件券今天就发,您看这样行吗?", sig("inform", "options", "check_agreement")},
-			{"配件券已经发到您的账户,还有其他需要帮忙的吗?谢谢您。", sig("confirm_satisfaction", "offer_more", "appreciate")},
+			{"陈先生您好，我是客服小林，看到您五天前买的 Nova 12。", sig("greet", "identify", "use_context")},
+			{"不好意思，不行，规定就是这样。", sig("flat_refusal")},
+			{"看到别家便宜确实不舒服。按规定无故障手机三天后不能退款，但我可以帮您做电池检测，再送您 50 元配件券，您看可以吗？", sig("acknowledge_feeling", "refuse_with_alternative", "check_agreement")},
+			{"我再说明一下，电池检测如果查出问题可以直接换新机，配件券今天就发，您看这样行吗？", sig("inform", "options", "check_agreement")},
+			{"配件券已经发到您的账户，还有其他需要帮忙的吗？谢谢您。", sig("confirm_satisfaction", "offer_more", "appreciate")},
 		}},
 		{"p03-cave-en", "p03-day-five-return-en", simulator.LangEN, 3, []turn{
 			{"Hi Mr Chen, I'm Lin. I see your Nova 12 from five days ago.", sig("greet", "identify", "use_context")},

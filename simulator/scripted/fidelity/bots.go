@@ -57,7 +57,7 @@ func Script(bot Bot, sc *simulator.Scenario, lang simulator.Lang) []string {
 // agent who "handles" tickets without helping.
 func mediocre(lang simulator.Lang) []string {
 	if lang == simulator.LangZH {
-		return []string{"好的。", "我们会处理的。", "请稍等,在查。", "正在处理中。", "收到。", "会有人联系您的。"}
+		return []string{"好的。", "我们会处理的。", "请稍等，在查。", "正在处理中。", "收到。", "会有人联系您的。"}
 	}
 	return []string{"OK.", "We'll look into it.", "Please wait while we check.", "It's being processed.", "Noted, thanks.", "Someone will get back to you."}
 }
@@ -65,7 +65,7 @@ func mediocre(lang simulator.Lang) []string {
 // rude is rude the way real agents are: bare, dismissive, blaming, then nasty.
 func rude(lang simulator.Lang) []string {
 	if lang == simulator.LangZH {
-		return []string{"又怎么了?你别激动,说吧,要干嘛。", "你别激动,这不是什么大事。", "这不是我们的问题,是别的部门搞错的。", "不行,规定就是这样。", "我已经说过了,没办法。", "你是不是不识字?自己看条款。"}
+		return []string{"又怎么了？你别激动，说吧，要干嘛。", "你别激动，这不是什么大事。", "这不是我们的问题，是别的部门搞错的。", "不行，规定就是这样。", "我已经说过了，没办法。", "你是不是不识字？自己看条款。"}
 	}
 	return []string{"What now? Calm down and tell me what you want.", "Calm down, it's not a big deal.", "That's not our fault, the other department messed it up.",
 		"No. That's the policy.", "As I already told you, there's nothing I can do.", "Are you stupid? Read the terms."}

@@ -1,0 +1,80 @@
+// Personas: the library, Character Card V2 import and the persona YAML editor.
+import { h, clear, $ } from '/js/dom.js';
+import { api, alertMsg } from './main.js';
+import { t, lang } from './i18n.js';
+
+let wired = false;
+let editing = '';
+
+export async function showPersonas() {
+  if (!wired) {
+    $('#card-form').addEventListener('submit', importCard);
+    $('#persona-validate').addEventListener('click', validate);
+    $('#persona-draft').addEventListener('click', () => savePersona(true));
+    $('#persona-publish').addEventListener('click', () => savePersona(false));
+    wired = true;
+  }
+  const list = await api('GET', '/api/trainer/personas');
+  const tbody = clear($('#persona-rows'));
+  for (const p of list) {
+    const status = p.builtin ? 'builtin' : p.draft ? 'draft' : 'published';
+    tbody.append(h('tr', { dataset: { testid: 'persona-row', id: p.id, status } },
+      h('td', {}, h('code', {}, p.id)), h('td', {}, (p.name && (p.name[lang()] || p.name.en)) || p.id),
+      h('td', {}, h('span', { class: 'badge' }, t(`status.${status}`))),
+      h('td', {}, p.builtin ? null : h('button', { type: 'button', class: 'btn btn-small', onclick: () => edit(p.id) }, t('act.edit')))));
+  }
+}
+
+async function edit(id, needs = []) {
+  const res = await api('GET', `/api/trainer/personas/${encodeURIComponent(id)}/source`, { raw: true });
+  open(id, await res.text(), needs);
+}
+
+function open(id, yaml, needs) {
+  editing = id;
+  const box = $('#persona-editor');
+  box.hidden = false;
+  box.dataset.id = id;
+  $('#persona-editor-title').textContent = id;
+  $('#persona-yaml').value = yaml;
+  const ul = clear($('#persona-needs'));
+  if (needs.length) ul.append(h('li', {}, h('strong', {}, t('persona.needs'))));
+  for (const n of needs) ul.append(h('li', { dataset: { path: n.path } }, h('code', {}, n.path), ': ', n.message));
+  clear($('#persona-errors'));
+}
+
+async function importCard(ev) {
+  ev.preventDefault();
+  const file = $('#card-file').files[0];
+  const text = file ? await file.text() : $('#card-json').value;
+  let card;
+  try { card = JSON.parse(text); } catch (e) { alertMsg(e.message); return; }
+  try {
+    const res = await api('POST', '/api/trainer/personas/card', { body: card });
+    $('#card-file').value = '';
+    open(res.id, res.yaml, res.needs || []);
+    await showPersonas();
+  } catch (e) {
+    alertMsg(e.message);
+  }
+}
+
+function showErrs(errors) {
+  const ul = clear($('#persona-errors'));
+  for (const e of errors) ul.append(h('li', {}, e.path ? h('code', {}, e.path) : null, e.line ? ` (${e.line})` : '', e.path ? ': ' : '', e.message));
+}
+
+async function validate() {
+  try {
+    await api('POST', '/api/trainer/validate?kind=persona', { body: $('#persona-yaml').value });
+    clear($('#persona-errors')).append(h('li', { class: 'tr-ok' }, t('persona.ok')));
+  } catch (e) { showErrs(e.errors.length ? e.errors : [{ message: e.message }]); }
+}
+
+async function savePersona(draft) {
+  try {
+    const res = await api('PUT', `/api/trainer/personas/${encodeURIComponent(editing)}${draft ? '?draft=1' : ''}`, { body: $('#persona-yaml').value });
+    clear($('#persona-errors')).append(h('li', { class: 'tr-ok' }, t('persona.saved', { v: res.version })));
+    await showPersonas();
+  } catch (e) { showErrs(e.errors.length ? e.errors : [{ message: e.message }]); }
+}
