@@ -11,7 +11,7 @@ import (
 
 // The asset list is explicit so Go sources and tests are never served.
 //
-//go:embed index.html favicon.svg css js trainer
+//go:embed index.html favicon.svg css js contest trainer
 var assets embed.FS
 
 // FS returns the app's files rooted at the site root ("index.html",
