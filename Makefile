@@ -16,3 +16,10 @@ test:
 
 run:
 	go run ./cmd/sparring
+
+# make bench  standard load scenarios (idle, paced, burst, closed loop with the
+#             --echo ceiling) against a private redis-server; writes
+#             bench-results.md. Takes a few minutes; see docs/PERFORMANCE.md.
+.PHONY: bench
+bench:
+	./scripts/bench.sh
