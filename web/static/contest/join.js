@@ -31,7 +31,7 @@ function tick() {
   body.dataset.status = status;
   $('#clock-label').textContent = t(`status.${status}`);
   const target = status === 'scheduled' ? contest.starts_at : contest.ends_at;
-  $('#countdown').textContent = status === 'finished' ? '' : countdownText(Date.parse(target) - clock.now());
+  $('#join-countdown').textContent = status === 'finished' ? '' : countdownText(Date.parse(target) - clock.now());
   $('#go').disabled = status !== 'running';
   if (status === 'scheduled' && !$('#error').textContent) $('#rules').textContent = t('join.wait');
   if (status === 'finished') $('#error').textContent = t('join.over');

@@ -43,7 +43,7 @@ function tick() {
   const status = statusAt(board, clock);
   body.dataset.status = status;
   $('#clock-label').textContent = t(`status.${status}`);
-  const el = $('#countdown');
+  const el = $('#clock-value');
   let remaining = 0;
   if (status === 'scheduled') remaining = Date.parse(board.starts_at) - clock.now();
   if (status === 'running') remaining = Date.parse(board.ends_at) - clock.now();

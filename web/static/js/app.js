@@ -9,6 +9,9 @@ import { Picker } from './picker.js';
 import { ChatView } from './chat.js';
 import { renderReport } from './report.js';
 import { Session, loadStored, clearStored } from './session.js';
+// Contests (issue 8): the join page hands a start request over; pastes and
+// tab blurs in a contest session are reported as notes.
+import { takeJoin, joinFailed, watchIntegrity } from '../contest/handoff.js';
 
 const body = document.body;
 const views = {
@@ -34,6 +37,7 @@ const session = new Session({
   },
   onStartError: (m) => {
     const msg = String(m.message || m.code || t('err.network'));
+    if (contestJoin) return joinFailed(contestJoin, msg); // issue 8: back to the join page
     // The server's message names configuration keys; lead with a sentence
     // a trainee can act on and keep the server's words as the detail.
     if (m.code === 'unavailable' && lastEngine === 'llm') picker.startFailed(t('start.llmUnavailable'), msg);
@@ -53,6 +57,7 @@ const picker = new Picker(views.picker, {
     lastScenario = req.scenario;
     lastEngine = req.engine;
     showReportWhenReady = false;
+    contestJoin = null; // issue 8: a practice start is not a contest join
     session.start(req);
   },
 });
@@ -171,11 +176,19 @@ window.addEventListener('beforeunload', (ev) => {
   }
 });
 
+let contestJoin = null; // issue 8: the pending contest start, if the join page sent one
+
 async function init() {
   applyDocument();
   body.dataset.lang = lang();
   const stored = loadStored();
-  if (stored) {
+  contestJoin = takeJoin(); // issue 8: a join just made wins over an older stored session
+  watchIntegrity(session, $('#reply')); // issue 8
+  if (contestJoin) {
+    clearStored();
+    setView('chat');
+    session.start(contestJoin);
+  } else if (stored) {
     // A reload in the middle of a session: go straight back to it, and to
     // the scorecard if it already has one.
     showReportWhenReady = true;
