@@ -652,3 +652,22 @@ func TestReplayLongerThanSendBuffer(t *testing.T) {
 	}
 	seqs(t, got, 1)
 }
+
+func TestStartingAnotherSessionAbandonsTheFirst(t *testing.T) {
+	in := webtest.Start(t, webtest.Options{Backend: redistest.Mini(t)})
+	c := webtest.Dial(t, in.WSURL, nil)
+	first, _ := c.Start(scenarioEN, nil)
+	c.Reply("r1", goodReplies[0])
+	second, _ := c.Start(scenarioZH, nil)
+	if first.Str("session") == second.Str("session") {
+		t.Fatal("second start reused the session")
+	}
+	s, err := in.Sim.Load(t.Context(), first.Str("session"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := s.Events[len(s.Events)-2]
+	if s.State != simulator.StateEnded || last.Type != simulator.EventEnd || last.Outcome != simulator.OutcomeAbandoned {
+		t.Fatalf("first session: state %s, last events %+v", s.State, s.Events[len(s.Events)-2:])
+	}
+}

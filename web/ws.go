@@ -209,7 +209,6 @@ func (c *conn) start(ctx context.Context, req protocol.Request) {
 	if req.Lang == string(simulator.LangZH) {
 		c.lang = simulator.LangZH
 	}
-	began := time.Now()
 	sreq := simulator.StartRequest{
 		Scenario: req.Scenario, Trainee: req.Trainee, Mode: simulator.Mode(req.Mode),
 		Engine: simulator.Engine(req.Engine), Lang: simulator.Lang(req.Lang),
@@ -233,10 +232,31 @@ func (c *conn) start(ctx context.Context, req protocol.Request) {
 		c.sendError(err, "")
 		return
 	}
-	c.srv.metrics.turnLatency.Observe(time.Since(began).Seconds())
+	c.abandonCurrent(ctx)
 	c.attach(sess, token)
 	c.sendSession(ctx)
 	c.sendEvents(sess.Events)
+}
+
+// abandonCurrent ends the active session this connection leaves for a new
+// one: the trainee walked away from it (outcome abandoned).
+func (c *conn) abandonCurrent(ctx context.Context) {
+	if c.sess == nil || c.sess.State != simulator.StateActive {
+		return
+	}
+	if _, err := c.srv.sim.Abandon(ctx, c.sess, "the trainee started another session"); err != nil {
+		c.log.Warn("abandon session", slog.Any("error", err))
+		return
+	}
+	c.settled(ctx, true)
+}
+
+// settled does the bookkeeping of a session that just ended on this connection.
+func (c *conn) settled(ctx context.Context, wasActive bool) {
+	if wasActive && c.sess.State == simulator.StateEnded {
+		c.srv.metrics.activeSessions.Dec()
+		c.srv.contests.finished(ctx, c.sess) // issue 8: contest result → standings
+	}
 }
 
 func (c *conn) resume(ctx context.Context, req protocol.Request) {
@@ -275,10 +295,7 @@ func (c *conn) reply(ctx context.Context, req protocol.Request) {
 		c.srv.metrics.turns.WithLabelValues(string(c.sess.Engine)).Inc()
 		c.srv.metrics.turnLatency.Observe(time.Since(began).Seconds())
 	}
-	if wasActive && c.sess.State == simulator.StateEnded {
-		c.srv.metrics.activeSessions.Dec()
-		c.srv.contests.finished(ctx, c.sess) // issue 8: contest result → standings
-	}
+	c.settled(ctx, wasActive)
 }
 
 func (c *conn) end(ctx context.Context) {
@@ -292,10 +309,7 @@ func (c *conn) end(ctx context.Context) {
 	if err != nil {
 		c.sendError(err, "")
 	}
-	if wasActive && c.sess.State == simulator.StateEnded {
-		c.srv.metrics.activeSessions.Dec()
-		c.srv.contests.finished(ctx, c.sess) // issue 8: contest result → standings
-	}
+	c.settled(ctx, wasActive)
 }
 
 func (c *conn) note(ctx context.Context, req protocol.Request) {
