@@ -33,6 +33,6 @@ func newRootCmd(env *cliEnv) *cobra.Command {
 // addCommands registers every subcommand; each lives in its own cmd_*.go file.
 func addCommands(root *cobra.Command, env *cliEnv) {
 	root.AddCommand(newScoreCmd(env), newRubricCmd(env))
-	root.AddCommand(newScenariosCmd(env), newFidelityCmd(env))
+	root.AddCommand(newScenariosCmd(env), newFidelityCmd(env), newPlayCmd(env))
 	root.AddCommand(newLoadgenCmd(env))
 }

@@ -743,8 +743,34 @@ func (tc *turnCtx) fill(s string, st *state, p *simulator.Persona, sc *simulator
 	if alt == "" {
 		alt = reasonText(lang, "that", "这个")
 	}
-	return strings.NewReplacer("{issue}", sc.Customer.Issue.In(lang), "{demand}", demand, "{question}", question,
+	out := strings.NewReplacer("{issue}", sc.Customer.Issue.In(lang), "{demand}", demand, "{question}", question,
 		"{alternative}", alt, "{reveal}", reveal).Replace(s)
+	if lang == simulator.LangEN {
+		out = sentenceCase(out)
+	}
+	return out
+}
+
+// sentenceCase capitalises a letter that starts a sentence, so a
+// placeholder filled at the start of one ("a full refund is…") reads right.
+func sentenceCase(s string) string {
+	b := []byte(s)
+	start := true
+	for i, c := range b {
+		switch {
+		case c == '.' && i >= 2 && b[i-2] == '.': // "a.m." is not a sentence end
+			start = false
+		case c == '.' || c == '?' || c == '!':
+			start = true
+		case c == ' ' || c == '"' || c == '\'':
+		case start && c >= 'a' && c <= 'z':
+			b[i] = c - 'a' + 'A'
+			start = false
+		default:
+			start = false
+		}
+	}
+	return string(b)
 }
 
 func moodWords(p *simulator.Persona, m simulator.Mood) string {
