@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -359,6 +360,11 @@ func (e Entrant) Key() string { return strings.ToLower(normalizeSpace(e.Name)) }
 func (e Entrant) Check(c *Contest) error {
 	if n := utf8.RuneCountInString(strings.TrimSpace(e.Name)); n < 1 || n > MaxTraineeRunes {
 		return Errorf(CodeInvalid, "trainee: give a display name of 1–64 characters", "trainee:请填写 1–64 个字符的姓名")
+	}
+	// Control characters never belong in a name, and \x1f separates fields
+	// in storage keys.
+	if strings.ContainsFunc(e.Name+e.Team, unicode.IsControl) {
+		return Errorf(CodeInvalid, "trainee, team: no control characters", "trainee、team:不能包含控制字符")
 	}
 	team := strings.TrimSpace(e.Team)
 	if c.TeamMode && team == "" {

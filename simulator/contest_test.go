@@ -226,8 +226,13 @@ func TestAdmitAttempt(t *testing.T) {
 			}
 		})
 	}
-	if err := (simulator.Entrant{Name: "Ann"}).Check(c); err == nil {
-		t.Error("a team contest accepted an entrant without a team")
+	for _, e := range []simulator.Entrant{{Name: "Ann"}, {Name: "", Team: "Blue"}, {Name: "Ann\x1fB", Team: "Blue"}, {Name: "Ann", Team: "Bl\nue"}} {
+		if err := e.Check(c); err == nil || simulator.ErrorCode(err) != simulator.CodeInvalid {
+			t.Errorf("Check(%q) = %v, want invalid", e, err)
+		}
+	}
+	if err := ann.Check(c); err != nil {
+		t.Errorf("Check(%q) = %v", ann, err)
 	}
 	if got := simulator.NextScenario(c, map[string]simulator.Entry{"a": {Attempts: 2}}); got != "b" {
 		t.Errorf("NextScenario = %q, want b", got)
