@@ -443,7 +443,7 @@ func (tc *turnCtx) findFact(st *state, p *simulator.Persona, sc *simulator.Scena
 			continue
 		}
 		// A customer who struggles to explain answers one question at a time.
-		if p.Clarity < 50 && strings.Count(reply, "?")+strings.Count(reply, "?") > 1 {
+		if p.Clarity < 50 && strings.Count(reply, "?")+strings.Count(reply, "\uff1f") > 1 {
 			tc.vague = true
 			tc.notes = append(tc.notes, "too many questions at once: cannot answer clearly")
 			return
