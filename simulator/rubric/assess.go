@@ -68,8 +68,8 @@ func (a *Assessor) assessment(r *reading, lang simulator.Lang, req simulator.Ass
 		at int32
 	}
 	var fs []found
-	for _, c := range Codes() {
-		if id := a.id(c); r.has[id] {
+	for _, id := range a.codeIDs {
+		if r.has[id] {
 			fs = append(fs, found{id, r.ev[id].s})
 		}
 	}
@@ -91,7 +91,7 @@ func (a *Assessor) assessment(r *reading, lang simulator.Lang, req simulator.Ass
 	if shown[simulator.StepAgree] && !shown[simulator.StepUnderstand] && !p.understand {
 		shown[simulator.StepAgree] = false
 	}
-	if shown[simulator.StepRetain] && !shown[simulator.StepAgree] && !p.agree && !r.has[a.id("escalate_cleanly")] {
+	if shown[simulator.StepRetain] && !shown[simulator.StepAgree] && !p.agree && !r.has[a.ids2.kEscalateCleanly] {
 		shown[simulator.StepRetain] = false
 	}
 	for _, st := range simulator.Steps {
@@ -132,9 +132,9 @@ func (a *Assessor) assessment(r *reading, lang simulator.Lang, req simulator.Ass
 // pasted reply, then the first step the conversation still lacks.
 func (a *Assessor) hint(r *reading, lang simulator.Lang, req simulator.AssessRequest, p prior, shown map[simulator.Step]bool, repeats int) string {
 	worst, worstPts := "", 0.0
-	for _, c := range negativeCodes {
-		if id := a.id(c); r.has[id] && a.sigs[id].points > worstPts {
-			worst, worstPts = c, a.sigs[id].points
+	for _, id := range a.codeIDs {
+		if sg := a.sigs[id]; r.has[id] && !sg.positive && sg.points > worstPts {
+			worst, worstPts = sg.code, sg.points
 		}
 	}
 	if worst != "" {
@@ -144,7 +144,7 @@ func (a *Assessor) hint(r *reading, lang simulator.Lang, req simulator.AssessReq
 		return a.s.Hints.Boilerplate.in(lang)
 	}
 	understood := shown[simulator.StepUnderstand] || p.understand
-	if !understood && req.Customer != "" && a.angry(req.Customer) && !r.has[a.id("apologize")] && !r.has[a.id("acknowledge_feeling")] {
+	if !understood && req.Customer != "" && a.angry(req.Customer) && !r.has[a.ids2.kApologize] && !r.has[a.ids2.kAcknowledgeFeeling] {
 		return a.s.Hints.AngryFirst.in(lang)
 	}
 	first := len(req.Previous) == 0 && req.Turn <= 1
@@ -167,8 +167,8 @@ func (a *Assessor) hint(r *reading, lang simulator.Lang, req simulator.AssessReq
 
 func (a *Assessor) angry(customer string) bool {
 	n := a.z.normalize(customer)
-	id := int32(a.id("_angry"))
-	for _, h := range a.m.scan(n.text, newDoc(n.text).sentEnd, nil) {
+	id := int32(a.ids2.kAngry)
+	for _, h := range a.m.scan(n.text, newDoc(n.text), nil) {
 		if h.owner == id {
 			return true
 		}

@@ -2,6 +2,7 @@ package rubric_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -354,5 +355,38 @@ func TestHints(t *testing.T) {
 	as = assess(t, a, simulator.AssessRequest{Reply: "好的", Lang: simulator.LangEN})
 	if as.Hint == "" || strings.ContainsFunc(as.Hint, func(r rune) bool { return r >= 0x4E00 && r <= 0x9FFF }) {
 		t.Errorf("lang en: hint %q", as.Hint)
+	}
+}
+
+// TestConcurrentAssess: one Assessor serves many sessions at once (run with
+// -race).
+func TestConcurrentAssess(t *testing.T) {
+	a := mustNew(t)
+	sc := phoneScenario()
+	want := make([]simulator.Assessment, len(benchReplies))
+	for i, r := range benchReplies {
+		want[i] = assess(t, a, simulator.AssessRequest{Reply: r, Scenario: sc})
+	}
+	done := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for i := range 50 {
+				k := (g + i) % len(benchReplies)
+				as, err := a.Assess(t.Context(), simulator.AssessRequest{Reply: benchReplies[k], Scenario: sc})
+				if err == nil && (as.Score != want[k].Score || len(as.Signals) != len(want[k].Signals)) {
+					err = fmt.Errorf("reply %d: got %d/%d signals, want %d/%d", k, as.Score, len(as.Signals), want[k].Score, len(want[k].Signals))
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

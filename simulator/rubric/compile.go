@@ -25,6 +25,8 @@ type Assessor struct {
 	negExempt int
 	say       int
 	weights   map[simulator.Step]float64
+	ids2      knownIDs // ids of the codes and markers the Go code names
+	codeIDs   []int    // Codes() as owner ids
 	notNames  map[string]bool
 	impZH     []string
 	impEN     map[string]bool
@@ -126,6 +128,7 @@ func compile(s *spec) (*Assessor, error) {
 	lex(a.neg, s.Negation.ZH, s.Negation.EN)
 	lex(a.negExempt, s.Negation.ZHExempt, s.Negation.ENExempt)
 	lex(a.say, s.Quotes.SayZH, s.Quotes.SayEN)
+	a.m.index()
 
 	a.questions = a.ids[s.Questions.Code]
 	a.qYield = make([]bool, len(a.names))
@@ -144,11 +147,66 @@ func compile(s *spec) (*Assessor, error) {
 	for i, w := range a.impZH {
 		a.impZH[i] = a.z.normalizePattern(w)
 	}
+	a.ids2.kAngry = a.ids["_angry"]
+	a.ids2.kCompensation = a.ids["_compensation"]
+	a.ids2.kCorrection = a.ids["_correction"]
+	a.ids2.kHedgeExempt = a.ids["_hedge_exempt"]
+	a.ids2.kInfoRequest = a.ids["_info_request"]
+	a.ids2.kNameIntro = a.ids["_name_intro"]
+	a.ids2.kNameOutro = a.ids["_name_outro"]
+	a.ids2.kRefund = a.ids["_refund"]
+	a.ids2.kRefusal = a.ids["_refusal"]
+	a.ids2.kSoftener = a.ids["_softener"]
+	a.ids2.kTheirWish = a.ids["_their_wish"]
+	a.ids2.kAcknowledgeFeeling = a.ids["acknowledge_feeling"]
+	a.ids2.kApologize = a.ids["apologize"]
+	a.ids2.kArgue = a.ids["argue"]
+	a.ids2.kCheckAgreement = a.ids["check_agreement"]
+	a.ids2.kCommand = a.ids["command"]
+	a.ids2.kEscalateCleanly = a.ids["escalate_cleanly"]
+	a.ids2.kIdentify = a.ids["identify"]
+	a.ids2.kIrritation = a.ids["irritation"]
+	a.ids2.kOverPromise = a.ids["over_promise"]
+	a.ids2.kOwn = a.ids["own"]
+	a.ids2.kProposePlan = a.ids["propose_plan"]
+	a.ids2.kRestateFact = a.ids["restate_fact"]
+	a.ids2.kUseContext = a.ids["use_context"]
+	for _, code := range Codes() {
+		a.codeIDs = append(a.codeIDs, a.ids[code])
+	}
 	a.weights = map[simulator.Step]float64{}
 	for k, v := range s.Weights {
 		a.weights[simulator.Step(k)] = v
 	}
 	return a, nil
+}
+
+// knownIDs caches owner ids so the per-reply path does no map lookups.
+type knownIDs struct {
+	kAngry              int
+	kCompensation       int
+	kCorrection         int
+	kHedgeExempt        int
+	kInfoRequest        int
+	kNameIntro          int
+	kNameOutro          int
+	kRefund             int
+	kRefusal            int
+	kSoftener           int
+	kTheirWish          int
+	kAcknowledgeFeeling int
+	kApologize          int
+	kArgue              int
+	kCheckAgreement     int
+	kCommand            int
+	kEscalateCleanly    int
+	kIdentify           int
+	kIrritation         int
+	kOverPromise        int
+	kOwn                int
+	kProposePlan        int
+	kRestateFact        int
+	kUseContext         int
 }
 
 // id returns the owner id of a code or marker.

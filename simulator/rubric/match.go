@@ -25,12 +25,13 @@ type part struct {
 type matcher struct {
 	pats   []pattern
 	firsts []first
-	byLit  map[string]int32 // first literal (and its word-end flag) → firsts index
-	by2    map[uint32][]int32
+	byLit  map[string]int32   // first literal (and its word-end flag) → firsts index
+	by2    map[uint32][]int32 // two-byte literals ("hi", "no")
+	by3    map[uint32][]int32 // three-byte literals: one Chinese character
 	by4    map[uint32][]int32
 	// has2 and has4 filter positions before the map lookups: most positions
 	// start no entry at all.
-	has2, has4 [1 << 16]bool
+	has2, has3, has4 [1 << 16]bool
 }
 
 func fold16(k uint32) uint32 { return (k ^ k>>16) & 0xFFFF }
@@ -40,6 +41,36 @@ func fold16(k uint32) uint32 { return (k ^ k>>16) & 0xFFFF }
 type first struct {
 	part
 	pats []int32
+	// cont indexes the second parts of many-continuation literals ("i'll…
+	// check|book|send…") by their first two bytes, so the window after the
+	// literal is scanned once instead of once per continuation.
+	cont   map[uint32][]int32
+	single []int32 // patterns that are the literal alone
+	gap    int
+}
+
+// contThreshold is the continuation count above which a literal is indexed.
+const contThreshold = 8
+
+// index builds the continuation index of every busy leading literal.
+func (m *matcher) index() {
+	for fi := range m.firsts {
+		f := &m.firsts[fi]
+		if len(f.pats) <= contThreshold {
+			continue
+		}
+		f.cont = map[uint32][]int32{}
+		for _, id := range f.pats {
+			pt := &m.pats[id]
+			if len(pt.parts) == 1 {
+				f.single = append(f.single, id)
+				continue
+			}
+			k := key2(pt.parts[1].lit)
+			f.cont[k] = append(f.cont[k], id)
+			f.gap = max(f.gap, pt.gap+len(pt.parts[1].lit))
+		}
+	}
 }
 
 type hit struct {
@@ -48,12 +79,13 @@ type hit struct {
 }
 
 func key2(s string) uint32 { return uint32(s[0])<<8 | uint32(s[1]) }
+func key3(s string) uint32 { return uint32(s[0])<<16 | uint32(s[1])<<8 | uint32(s[2]) }
 func key4(s string) uint32 {
 	return uint32(s[0])<<24 | uint32(s[1])<<16 | uint32(s[2])<<8 | uint32(s[3])
 }
 
 func newMatcher() *matcher {
-	return &matcher{byLit: map[string]int32{}, by2: map[uint32][]int32{}, by4: map[uint32][]int32{}}
+	return &matcher{byLit: map[string]int32{}, by2: map[uint32][]int32{}, by3: map[uint32][]int32{}, by4: map[uint32][]int32{}}
 }
 
 // add compiles one entry for owner; zh selects the gap unit.
@@ -112,6 +144,10 @@ func (m *matcher) add(z *normalizer, entry string, owner int32, gapZH, gapEN int
 				k := key4(lit)
 				m.by4[k] = append(m.by4[k], fi)
 				m.has4[fold16(k)] = true
+			} else if len(lit) == 3 && lit[0] >= 0x80 {
+				k := key3(lit)
+				m.by3[k] = append(m.by3[k], fi)
+				m.has3[fold16(k)] = true
 			} else {
 				k := key2(lit)
 				m.by2[k] = append(m.by2[k], fi)
@@ -168,7 +204,7 @@ func isSentenceEnd(text string, i int) bool {
 }
 
 // scan appends every match in text to hits.
-func (m *matcher) scan(text string, ends []int32, hits []hit) []hit {
+func (m *matcher) scan(text string, d *doc, hits []hit) []hit {
 	for p := 0; p < len(text); p++ {
 		b := text[p]
 		if b >= 0x80 {
@@ -180,12 +216,18 @@ func (m *matcher) scan(text string, ends []int32, hits []hit) []hit {
 		}
 		if p+4 <= len(text) {
 			if k := key4(text[p:]); m.has4[fold16(k)] {
-				hits = m.probe(text, ends, p, m.by4[k], hits)
+				hits = m.probe(text, d, p, m.by4[k], hits)
 			}
 		}
-		if p+2 <= len(text) {
+		if b >= 0x80 {
+			if p+3 <= len(text) {
+				if k := key3(text[p:]); m.has3[fold16(k)] {
+					hits = m.probe(text, d, p, m.by3[k], hits)
+				}
+			}
+		} else if p+2 <= len(text) {
 			if k := key2(text[p:]); m.has2[k] {
-				hits = m.probe(text, ends, p, m.by2[k], hits)
+				hits = m.probe(text, d, p, m.by2[k], hits)
 			}
 		}
 	}
@@ -194,7 +236,7 @@ func (m *matcher) scan(text string, ends []int32, hits []hit) []hit {
 
 // probe checks the leading literals fs at position p, then the rest of
 // every pattern that starts with a matching one.
-func (m *matcher) probe(text string, ends []int32, p int, fs []int32, hits []hit) []hit {
+func (m *matcher) probe(text string, d *doc, p int, fs []int32, hits []hit) []hit {
 	for _, fi := range fs {
 		f := &m.firsts[fi]
 		if !strings.HasPrefix(text[p:], f.lit) {
@@ -204,10 +246,35 @@ func (m *matcher) probe(text string, ends []int32, p int, fs []int32, hits []hit
 		if f.wordEnd && !wordEndsAt(text, e) {
 			continue
 		}
-		for _, id := range f.pats {
-			pt := &m.pats[id]
-			if end, ok := m.rest(text, ends, e, pt); ok {
-				hits = append(hits, hit{owner: pt.owner, start: int32(p), end: int32(end)})
+		if f.cont == nil {
+			for _, id := range f.pats {
+				pt := &m.pats[id]
+				if end, ok := m.rest(text, d, e, pt, 1); ok {
+					hits = append(hits, hit{owner: pt.owner, start: int32(p), end: int32(end)})
+				}
+			}
+			continue
+		}
+		for _, id := range f.single {
+			hits = append(hits, hit{owner: m.pats[id].owner, start: int32(p), end: int32(e)})
+		}
+		sentEnd := d.sentenceEnd(e)
+		limit := min(len(text), e+f.gap, sentEnd)
+		for j := e; j+2 <= limit; j++ {
+			if b := text[j]; b >= 0x80 && b < 0xC0 {
+				continue
+			}
+			for _, id := range f.cont[key2(text[j:])] {
+				pt := &m.pats[id]
+				pa := &pt.parts[1]
+				end := j + len(pa.lit)
+				if end > min(len(text), e+pt.gap+len(pa.lit), sentEnd) || !strings.HasPrefix(text[j:], pa.lit) ||
+					pa.wordStart && j > 0 && isAlnumByte(text[j-1]) || pa.wordEnd && !wordEndsAt(text, end) {
+					continue
+				}
+				if end, ok := m.rest(text, d, end, pt, 2); ok {
+					hits = append(hits, hit{owner: pt.owner, start: int32(p), end: int32(end)})
+				}
 			}
 		}
 	}
@@ -216,9 +283,9 @@ func (m *matcher) probe(text string, ends []int32, p int, fs []int32, hits []hit
 
 // rest matches the parts after the first, each within the gap and the
 // sentence, and returns the end of the match.
-func (m *matcher) rest(text string, ends []int32, e int, pt *pattern) (int, bool) {
-	for _, pa := range pt.parts[1:] {
-		limit := min(len(text), e+pt.gap+len(pa.lit), int(ends[e]))
+func (m *matcher) rest(text string, d *doc, e int, pt *pattern, k int) (int, bool) {
+	for _, pa := range pt.parts[k:] {
+		limit := min(len(text), e+pt.gap+len(pa.lit), d.sentenceEnd(e))
 		found := -1
 		from := e
 		for from < limit {

@@ -103,16 +103,29 @@ func (z *normalizer) normalize(s string) normText {
 	pendingSpace := false
 	var spaceAt int32
 	count := 0
-	for i, r := range s {
+	for i := 0; i < len(s); {
 		if count >= maxRunes {
 			break
 		}
 		count++
-		size := utf8.RuneLen(r)
-		if r == utf8.RuneError {
-			size = 1
+		r, size := rune(s[i]), 1
+		if r >= 0x80 {
+			r, size = utf8.DecodeRuneInString(s[i:])
 		}
-		f := z.fold(r)
+		var f rune
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			f = r // the common case, without a call
+		case r >= hanLo && r <= hanHi:
+			if f = z.t2s[r-hanLo]; f == 0 {
+				f = r
+			}
+		default:
+			f = z.fold(r)
+		}
+		i0 := i
+		i += size
+		i := i0
 		if f == 0 {
 			continue
 		}

@@ -13,7 +13,7 @@ import (
 func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []hit) {
 	text := r.n.text
 	d := r.d
-	ctxID := a.id("use_context")
+	ctxID := a.ids2.kUseContext
 	for _, fact := range sc.Brief.Context {
 		f := strings.TrimSpace(a.z.normalizePattern(fact))
 		if utf8.RuneCountInString(f) < 2 {
@@ -34,7 +34,7 @@ func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []
 			if int(h.start) >= cs && int(h.start) < ce {
 				switch a.names[h.owner] {
 				case "_hedge":
-					if !coveredBy(raw, h, a.id("_hedge_exempt")) {
+					if !coveredBy(raw, h, a.ids2.kHedgeExempt) {
 						return true
 					}
 				case "_supervisor":
@@ -44,7 +44,7 @@ func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []
 		}
 		return false
 	}
-	refusal, wish, restate := a.id("_refusal"), a.id("_their_wish"), a.id("restate_fact")
+	refusal, wish, restate := a.ids2.kRefusal, a.ids2.kTheirWish, a.ids2.kRestateFact
 	// A keyword is a commitment unless it is quoted, negated ("我没法给您退款",
 	// "差价我没办法补"), hedged ("if the test finds a fault"), or the
 	// customer's own request restated ("您希望全额退款").
@@ -65,7 +65,7 @@ func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []
 		}
 		return true
 	}
-	over := a.id("over_promise")
+	over := a.ids2.kOverPromise
 	flag := func(at, end int) {
 		sp := a.evidenceSpan(d, at, end)
 		r.policy = append(r.policy, sp)
@@ -101,7 +101,7 @@ func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []
 			}
 		}
 	}
-	refund, comp := a.id("_refund"), a.id("_compensation")
+	refund, comp := a.ids2.kRefund, a.ids2.kCompensation
 	for _, h := range raw {
 		at, end := int(h.start), int(h.end)
 		switch {

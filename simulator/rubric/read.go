@@ -41,7 +41,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 	nOwners := len(a.names)
 	r.has = make([]bool, nOwners)
 	r.ev = make([]span, nOwners)
-	raw := a.m.scan(text, d.sentEnd, make([]hit, 0, 48))
+	raw := a.m.scan(text, d, make([]hit, 0, 48))
 
 	// Quotation: the customer's words inside a reply are data, not the agent's.
 	r.quotes = quoteSpans(text)
@@ -87,7 +87,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 		}
 		cand = append(cand, h)
 	}
-	restate := a.id("restate_fact")
+	restate := a.ids2.kRestateFact
 	for _, h := range cand {
 		sg := a.sigs[h.owner]
 		if sg != nil && len(sg.yieldsTo) > 0 && inSentenceWith(d, cand, h, sg.yieldsTo) {
@@ -103,7 +103,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 
 	// "I'm Lin": an introduction is a capitalised name right after the cue,
 	// judged on the reply as typed.
-	if intro := a.id("_name_intro"); !r.has[a.id("identify")] {
+	if intro := a.ids2.kNameIntro; !r.has[a.ids2.kIdentify] {
 		for _, h := range cand {
 			if int(h.owner) != intro || h.end <= 0 {
 				continue
@@ -115,14 +115,14 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 				w = rest[:i]
 			}
 			if len(w) >= 2 && w[0] >= 'A' && w[0] <= 'Z' && !a.notNames[strings.ToLower(w)] {
-				r.mark(a.id("identify"), a.evidenceSpan(d, int(h.start), int(h.end)))
+				r.mark(a.ids2.kIdentify, a.evidenceSpan(d, int(h.start), int(h.end)))
 				break
 			}
 		}
 	}
 
 	// "Chen here": a capitalised name right before the cue.
-	if outro := a.id("_name_outro"); !r.has[a.id("identify")] {
+	if outro := a.ids2.kNameOutro; !r.has[a.ids2.kIdentify] {
 		for _, h := range cand {
 			if int(h.owner) != outro || h.start <= 0 {
 				continue
@@ -130,7 +130,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 			before := strings.TrimRight(reply[:r.n.start[h.start]], " -,")
 			w := before[strings.LastIndexFunc(before, func(c rune) bool { return !unicode.IsLetter(c) })+1:]
 			if len(w) >= 2 && w[0] >= 'A' && w[0] <= 'Z' && !a.notNames[strings.ToLower(w)] {
-				r.mark(a.id("identify"), a.evidenceSpan(d, int(h.start), int(h.end)))
+				r.mark(a.ids2.kIdentify, a.evidenceSpan(d, int(h.start), int(h.end)))
 				break
 			}
 		}
@@ -146,13 +146,13 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 		prev, ps := utf8.DecodeLastRuneInString(text[:j])
 		next, _ := utf8.DecodeRuneInString(text[j+len("什么"):])
 		if ps > 0 && prev >= hanLo && prev == next && !r.inQuote(int32(j)) {
-			r.mark(a.id("irritation"), a.evidenceSpan(d, j-ps, j+len("什么")+ps))
+			r.mark(a.ids2.kIrritation, a.evidenceSpan(d, j-ps, j+len("什么")+ps))
 		}
 		i = j + len("什么")
 	}
 
 	// A sentence that opens with a bare imperative orders the customer.
-	softener := a.id("_softener")
+	softener := a.ids2.kSoftener
 	for s := 0; s < len(text); {
 		ss, se := d.sentenceBounds(s)
 		s = max(se, s+1)
@@ -164,13 +164,13 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 			softened = softened || int(h.owner) == softener && int(h.start) >= ss && int(h.start) < se
 		}
 		if !softened {
-			r.mark(a.id("command"), a.trimSpan(d, ss, se))
+			r.mark(a.ids2.kCommand, a.trimSpan(d, ss, se))
 		}
 	}
 
 	// A question nobody else explains is a question asked; one that offers
 	// an action ("我先帮您约个时间?") checks agreement.
-	own, plan, infoReq := a.id("own"), a.id("propose_plan"), a.id("_info_request")
+	own, plan, infoReq := a.ids2.kOwn, a.ids2.kProposePlan, a.ids2.kInfoRequest
 	for s := 0; s < len(text); {
 		cs, ce := s, d.clauseEnd(s)
 		s = ce + 1
@@ -200,7 +200,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 			}
 			offer = offer && !info
 			if offer {
-				r.mark(a.id("check_agreement"), a.trimSpan(d, ss, se))
+				r.mark(a.ids2.kCheckAgreement, a.trimSpan(d, ss, se))
 			} else {
 				r.mark(a.questions, a.trimSpan(d, ss, se))
 			}
@@ -226,8 +226,8 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 		echo = strings.TrimPrefix(echo, "only ")
 		short := utf8.RuneCountInString(echo) <= 6 && echo != "" && (echo[0] >= 0x80 || strings.Count(echo, " ") <= 2)
 		if short && ce < len(text) && text[ce] == '?' && utf8.RuneCountInString(echo) >= 2 && strings.Contains(custNorm, echo) &&
-			!r.has[a.id("apologize")] && !r.has[a.id("acknowledge_feeling")] {
-			r.mark(a.id("argue"), a.trimSpan(d, cs, ce+1))
+			!r.has[a.ids2.kApologize] && !r.has[a.ids2.kAcknowledgeFeeling] {
+			r.mark(a.ids2.kArgue, a.trimSpan(d, cs, ce+1))
 		}
 	}
 	for _, q := range r.quotes {
@@ -237,7 +237,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 		}
 		if q.said || custNorm != "" && overlaps(content, custNorm) {
 			ss, se := d.sentenceBounds(int(q.s))
-			r.mark(a.id("restate_fact"), a.shrink(d, ss, se, int(q.s), int(q.e)))
+			r.mark(a.ids2.kRestateFact, a.shrink(d, ss, se, int(q.s), int(q.e)))
 		}
 	}
 
@@ -410,54 +410,83 @@ func isClauseEnd(text string, i int) bool {
 	return isSentenceEnd(text, i) || text[i] == ',' || text[i] == ':'
 }
 
-// doc is a folded reply with its sentence and clause boundaries worked out
-// once, so every later lookup is O(1).
+// doc is a folded reply with its sentence and clause terminators found
+// once; lookups are binary searches over a handful of positions.
 type doc struct {
-	text                     string
-	sentStart, sentEnd       []int32 // per byte: start of its sentence, index of the terminator (or len)
-	clauseStart, clauseEndAt []int32
+	text       string
+	sentEnds   []int32 // indexes of sentence terminators, ascending
+	clauseEnds []int32 // indexes of clause or sentence terminators, ascending
 }
 
 func newDoc(text string) *doc {
-	n := len(text)
-	d := &doc{text: text, sentStart: make([]int32, n+1), sentEnd: make([]int32, n+1), clauseStart: make([]int32, n+1), clauseEndAt: make([]int32, n+1)}
-	ss, cs := 0, 0
-	for i := 0; i <= n; i++ {
-		d.sentStart[i], d.clauseStart[i] = int32(ss), int32(cs)
-		if i < n && isSentenceEnd(text, i) {
-			ss, cs = i+1, i+1
-		} else if i < n && isClauseEnd(text, i) {
-			cs = i + 1
+	d := &doc{text: text}
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; c {
+		case '.', '!', '?', '\n', ';', '-':
+			if isSentenceEnd(text, i) {
+				d.sentEnds = append(d.sentEnds, int32(i))
+				d.clauseEnds = append(d.clauseEnds, int32(i))
+			}
+		case ',', ':':
+			d.clauseEnds = append(d.clauseEnds, int32(i))
 		}
-	}
-	se, ce := n, n
-	for i := n; i >= 0; i-- {
-		if i < n && isSentenceEnd(text, i) {
-			se, ce = i, i
-		} else if i < n && isClauseEnd(text, i) {
-			ce = i
-		}
-		d.sentEnd[i], d.clauseEndAt[i] = int32(se), int32(ce)
 	}
 	return d
 }
 
+// next returns the first terminator at or after i in ends, or len(text).
+func (d *doc) next(ends []int32, i int) int {
+	lo, hi := 0, len(ends)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if int(ends[m]) < i {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(ends) {
+		return int(ends[lo])
+	}
+	return len(d.text)
+}
+
+// prev returns one past the last terminator before i, or 0.
+func (d *doc) prev(ends []int32, i int) int {
+	lo, hi := 0, len(ends)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if int(ends[m]) < i {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo > 0 {
+		return int(ends[lo-1]) + 1
+	}
+	return 0
+}
+
+// sentenceEnd is the index of the terminator of i's sentence (or len).
+func (d *doc) sentenceEnd(i int) int { return d.next(d.sentEnds, i) }
+
 // clauseEnd returns the index of the clause's terminator (or len(text)).
-func (d *doc) clauseEnd(i int) int { return int(d.clauseEndAt[min(i, len(d.text))]) }
+func (d *doc) clauseEnd(i int) int { return d.next(d.clauseEnds, min(i, len(d.text))) }
 
 func (d *doc) clauseBounds(i int) (int, int) {
 	i = min(i, len(d.text))
-	return int(d.clauseStart[i]), int(d.clauseEndAt[i])
+	return d.prev(d.clauseEnds, i), d.next(d.clauseEnds, i)
 }
 
 // sentenceBounds returns the sentence around i, terminator included.
 func (d *doc) sentenceBounds(i int) (int, int) {
 	i = min(i, len(d.text))
-	e := int(d.sentEnd[i])
+	e := d.next(d.sentEnds, i)
 	if e < len(d.text) {
 		e++ // keep the terminator: "您看这样可以吗?"
 	}
-	return int(d.sentStart[i]), e
+	return d.prev(d.sentEnds, i), e
 }
 
 // isQuestion reports whether clause [s, e) asks something: it ends with "?"
@@ -481,7 +510,7 @@ func (a *Assessor) evidenceSpan(d *doc, s, e int) span {
 func (a *Assessor) shrink(d *doc, ss, se, s, e int) span {
 	text := d.text
 	se = max(se, e)
-	if utf8.RuneCountInString(text[ss:se]) > a.s.Reply.MaxEvidenceRunes {
+	if se-ss > a.s.Reply.MaxEvidenceRunes && utf8.RuneCountInString(text[ss:se]) > a.s.Reply.MaxEvidenceRunes {
 		cs, _ := d.clauseBounds(s)
 		ce := d.clauseEnd(max(s, e-1))
 		if ce < len(text) {

@@ -126,7 +126,7 @@ func (a *Assessor) Report(ctx context.Context, req simulator.ReportRequest) (sim
 		if len(t.r.policy) > 0 && policyAt < 0 {
 			policyAt = i
 		}
-		if policyAt >= 0 && t.r.has[a.id("_correction")] {
+		if policyAt >= 0 && t.r.has[a.ids2.kCorrection] {
 			corrected = true
 		}
 	}
