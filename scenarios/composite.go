@@ -440,34 +440,19 @@ func parseDoc(data []byte) (*yaml.Node, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, ValidationErrors{{File: "scenario", Message: "the file must be a YAML mapping (or a JSON object) of field: value"}}
 	}
-	// JSON arrives in flow style; store it as block YAML so exports read well.
-	blockStyle(doc.Content[0])
+	// A JSON document arrives all in flow style; store it as block YAML so
+	// exports read well. YAML keeps the trainer's own layout.
+	if doc.Content[0].Style&yaml.FlowStyle != 0 {
+		blockStyle(doc.Content[0])
+	}
 	return doc.Content[0], nil
 }
 
 func blockStyle(n *yaml.Node) {
-	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
-		if n.Style&yaml.FlowStyle != 0 && looksJSON(n) {
-			n.Style &^= yaml.FlowStyle
-		}
-		for _, c := range n.Content {
-			blockStyle(c)
-		}
+	n.Style &^= yaml.FlowStyle
+	for _, c := range n.Content {
+		blockStyle(c)
 	}
-}
-
-// looksJSON keeps hand-written short flow maps ({zh: …, en: …}) as they are
-// and unfolds only JSON-style documents (quoted keys).
-func looksJSON(n *yaml.Node) bool {
-	if n.Kind == yaml.SequenceNode {
-		return true
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Style&yaml.DoubleQuotedStyle == 0 {
-			return false
-		}
-	}
-	return true
 }
 
 func encodeDoc(root *yaml.Node) ([]byte, error) {

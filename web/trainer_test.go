@@ -228,7 +228,7 @@ func TestScenarioAuthoring(t *testing.T) {
 	}
 	// Export: the newest YAML carries the stored version; version 1 is kept.
 	r := trDo(t, "GET", in.URL+"/api/trainer/scenarios/"+authoredID+"/source?download=1", trainerToken, "", "")
-	if r.Status != 200 || !strings.Contains(string(r.Body), "version: 2") || !strings.Contains(r.Header.Get("Content-Disposition"), authoredID+".yaml") {
+	if r.Status != 200 || !strings.Contains(string(r.Body), "version: 2") || !strings.Contains(string(r.Body), "langs: [en]") || !strings.Contains(r.Header.Get("Content-Disposition"), authoredID+".yaml") {
 		t.Errorf("export: %d %q %s", r.Status, r.Header.Get("Content-Disposition"), r.Body)
 	}
 	r = trDo(t, "GET", in.URL+"/api/trainer/scenarios/"+authoredID+"/source?version=1", trainerToken, "", "")

@@ -190,3 +190,86 @@ func trainerGET(t *testing.T, url string, v any) {
 		t.Fatal(err)
 	}
 }
+
+// signInTrainer opens the trainer pages and signs in.
+func (b *browser) signInTrainer(url string) {
+	b.t.Helper()
+	b.open(url + "/trainer/")
+	b.wait(`document.body.dataset.view === "signin"`)
+	b.do(chromedp.SendKeys(chromedp.CSS(`[data-testid="token"]`), e2eTrainerToken), chromedp.Click(chromedp.CSS(`[data-testid="signin"]`)))
+	b.wait(`document.body.dataset.view === "scenarios" && document.querySelector('[data-testid="scenarios-view"]').dataset.loaded === "1"`)
+}
+
+// TestTrainerTestPlayCalibrationAndCards covers the other trainer pages:
+// copy a built-in scenario, test-play the draft by hand and watch a bot play
+// it, run a calibration, and import a Character Card.
+func TestTrainerTestPlayCalibrationAndCards(t *testing.T) {
+	in := webtest.StartTrainer(t, webtest.Options{Backend: redistest.Mini(t), Static: static.FS(),
+		Web: web.Config{TrainerTokens: []string{e2eTrainerToken}}})
+	b := newBrowser(t)
+	b.signInTrainer(in.URL)
+
+	const from, id = "p03-day-five-return-en", "p03-day-five-return-en-copy"
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="scenario-row"][data-id="` + from + `"] a[href^="#designer/copy:"]`)))
+	b.wait(`document.querySelector('[data-testid="designer"]').dataset.ready === "1" && ` + settled +
+		` && document.querySelector('[data-testid="designer"]').dataset.valid === "1"`)
+	if got := b.str(`document.querySelector('#designer-form [data-path="id"]').value`); got != id {
+		t.Fatalf("copy id %q, want %q", got, id)
+	}
+	for path, want := range map[string]string{"success": "battery test", "customer.opening": "Nova 12", "max_turns": "14", "brief.context": "PH-88213"} {
+		if got := b.str(`document.querySelector('#designer-form [data-path="` + path + `"]').value`); !strings.Contains(got, want) {
+			t.Errorf("copied form field %s = %q, want it to contain %q", path, got, want)
+		}
+	}
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="save"]`)))
+	b.wait(`document.querySelector('[data-testid="designer"]').dataset.savedId === "` + id + `" && document.querySelector('[data-testid="designer"]').dataset.draft === "1"`)
+
+	// Test play by hand: the draft plays over /ws.
+	panel := `document.querySelector('[data-testid="testplay"]').dataset`
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="tp-start"]`)))
+	b.wait(panel + `.state === "active" && !!document.querySelector('[data-testid="tp-transcript"] li[data-role="customer"][data-turn="0"]')`)
+	b.do(chromedp.SendKeys(chromedp.CSS(`[data-testid="tp-reply"]`), "Good afternoon Mr Chen, I'm Lin. I'm sorry it isn't working out; what's made you want to return it?"),
+		chromedp.Click(chromedp.CSS(`[data-testid="tp-send"]`)))
+	b.wait(`!!document.querySelector('[data-testid="tp-transcript"] li[data-role="customer"][data-turn="1"]') && ` + panel + `.pending === "0"`)
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="tp-end"]`)))
+	b.wait(panel + `.state === "ended" && ` + panel + `.total !== undefined`)
+
+	// Watch the excellent bot play it to the end.
+	b.str(`(() => { const s = document.querySelector('[data-testid="tp-bot"]'); s.value = "excellent"; return s.value; })()`)
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="tp-watch"]`)))
+	b.wait(panel + `.mode === "bot" && ` + panel + `.state === "ended" && ` + panel + `.total !== undefined`)
+	if n := b.num(`document.querySelectorAll('[data-testid="tp-transcript"] li[data-role="trainee"]').length`); n < 3 {
+		t.Errorf("the bot sent %d replies, want its playbook", n)
+	}
+	b.screenshot("trainer-testplay", true)
+
+	// Calibration: the model and the rude transcript are ordered.
+	b.open(in.URL + "/trainer/#calibrate")
+	b.wait(`document.body.dataset.view === "calibrate" && document.querySelectorAll('[data-testid="cal-scenario"] option').length > 0`)
+	b.str(`(() => { document.querySelector('[data-testid="cal-scenario"]').value = "` + from + `";
+		const ta = document.querySelectorAll('[data-testid="cal-text"]');
+		ta[0].value = "Customer: I want a full refund for this phone.\nAgent: Good afternoon Mr Chen, I'm Lin from customer care. I can see your Nova 12, order PH-88213. I'm sorry it isn't working out. What's made you want to return it?\nAgent: I understand it stings to see it cheaper elsewhere. Phones without a fault can't be refunded after three days, so I can't make an exception. What I can do is run a free battery test today and give you a ¥50 accessory voucher. Would that help?";
+		ta[1].value = "Customer: I want a full refund for this phone.\nAgent: No. Read the policy, that's not my problem.\nAgent: I don't know, calm down.";
+		return ""; })()`)
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="cal-run"]`)))
+	b.wait(`document.querySelector('[data-testid="cal-result"]').dataset.state === "done"`)
+	if got := b.str(`document.querySelector('[data-testid="cal-result"] tr[data-step="total"]').dataset.ordered`); got != "1" {
+		t.Errorf("calibration total ordered = %q, want 1", got)
+	}
+
+	// Character Card import: a draft persona with the fields to fill flagged.
+	b.open(in.URL + "/trainer/#personas")
+	b.wait(`document.body.dataset.view === "personas" && document.querySelectorAll('[data-testid="persona-row"]').length > 0`)
+	b.str(`(document.querySelector('[data-testid="card-json"]').value = JSON.stringify({spec: "chara_card_v2", spec_version: "2.0",
+		data: {name: "Auntie Lin", description: "Runs a noodle stall; hates waiting.", personality: "blunt, warm underneath",
+		scenario: "", first_mes: "Is anyone there?", mes_example: "", creator_notes: "", system_prompt: "", post_history_instructions: "",
+		alternate_greetings: [], tags: ["elderly"], creator: "", character_version: "1", extensions: {}}}), "")`)
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="card-import"]`)))
+	b.wait(`!document.querySelector('[data-testid="persona-editor"]').hidden && !!document.querySelector('[data-testid="persona-needs"] li[data-path="mood"]') &&
+		!!document.querySelector('[data-testid="persona-row"][data-id="card-auntie-lin"][data-status="draft"]')`)
+	if y := b.str(`document.querySelector('[data-testid="persona-yaml"]').value`); !strings.Contains(y, "Auntie Lin") || !strings.Contains(y, "extends: base") {
+		t.Errorf("imported persona YAML:\n%s", y)
+	}
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="persona-publish"]`)))
+	b.wait(`!!document.querySelector('[data-testid="persona-row"][data-id="card-auntie-lin"][data-status="published"]')`)
+}

@@ -45,7 +45,7 @@ const FIELDS = [
   { path: 'brief.history', type: 'textarea', wide: true },
   { path: 'brief.situation', type: 'textarea', wide: true },
   { path: 'brief.policy_sheet', type: 'textarea', wide: true },
-  { path: 'brief.context', type: 'list', wide: true },
+  { path: 'brief.context', type: 'lines', wide: true },
   { path: 'success', type: 'textarea', wide: true },
   { path: 'time_limit_s', type: 'number', min: 0, max: 3600 },
   { path: 'max_turns', type: 'number', min: 1, max: 60 },

@@ -98,7 +98,7 @@ function renderTranscript(sess, review) {
     }
     ol.append(li);
   }
-  ol.append(h('li', { dataset: { role: 'note', turn: -1 } }, commentBlock(-1, comments[-1] || [])));
+  ol.append(h('li', { dataset: { role: 'note', turn: -1 } }, h('span', { class: 'tr-who' }, t('session.whole')), commentBlock(-1, comments[-1] || [])));
 }
 
 function commentBlock(turn, list) {
