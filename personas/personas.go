@@ -95,7 +95,8 @@ type parsed struct {
 	errs *Errs
 }
 
-var bothLangs = []simulator.Lang{simulator.LangZH, simulator.LangEN}
+// bothLangs is the languages every persona text must have.
+func bothLangs() []simulator.Lang { return []simulator.Lang{simulator.LangZH, simulator.LangEN} }
 
 // Validate decodes and checks one persona file. known resolves `extends`
 // (it may be nil when the file extends nothing). The error is a
@@ -155,10 +156,10 @@ func build(p *parsed, base *simulator.Persona) *simulator.Persona {
 	}
 	CheckID(e, "id", f.ID)
 	out.ID = f.ID
-	if t := CheckText(e, "name", f.Name, simulator.LangEN, bothLangs, true); t != nil {
+	if t := CheckText(e, "name", f.Name, simulator.LangEN, bothLangs(), true); t != nil {
 		out.Name = t
 	}
-	if t := CheckText(e, "summary", f.Summary, simulator.LangEN, bothLangs, false); t != nil {
+	if t := CheckText(e, "summary", f.Summary, simulator.LangEN, bothLangs(), false); t != nil {
 		out.Summary = t
 	}
 	if f.Traits != nil {
@@ -206,7 +207,7 @@ func build(p *parsed, base *simulator.Persona) *simulator.Persona {
 			e.Addf("expectation.origin", "%q is not an origin; use experience, word_of_mouth or personal_need", x.Origin)
 		}
 		out.Expectation = simulator.Expectation{Level: x.Level, Origin: x.Origin,
-			Text: CheckText(e, "expectation.text", x.Text, simulator.LangEN, bothLangs, false)}
+			Text: CheckText(e, "expectation.text", x.Text, simulator.LangEN, bothLangs(), false)}
 	}
 	if f.NeedsAcknowledgement != nil {
 		out.NeedsAcknowledgement = *f.NeedsAcknowledgement
@@ -267,7 +268,7 @@ func build(p *parsed, base *simulator.Persona) *simulator.Persona {
 		out.Thresholds = simulator.Thresholds{ResolvedAnger: 30, ResolvedTrust: 60, RetainedAnger: 50, RetainedTrust: 40, LostAnger: 95, LostTrust: 5}
 	}
 	if f.Demands != nil {
-		out.Demands = CheckDemands(e, "demands", f.Demands, simulator.LangEN, bothLangs)
+		out.Demands = CheckDemands(e, "demands", f.Demands, simulator.LangEN, bothLangs())
 	}
 	if out.Lines.Stages == nil {
 		out.Lines.Stages = map[string]map[simulator.Band][]simulator.Text{}
@@ -307,7 +308,7 @@ func build(p *parsed, base *simulator.Persona) *simulator.Persona {
 				e.Addf(p+".after_turns", "%d is out of range; use 1 to 10 turns after the promise", r.AfterTurns)
 			}
 			out.Reveals = append(out.Reveals, simulator.Reveal{ID: r.ID, AfterTurns: r.AfterTurns, Anger: r.Anger, Trust: r.Trust,
-				Text: CheckText(e, p+".text", r.Text, simulator.LangEN, bothLangs, true)})
+				Text: CheckText(e, p+".text", r.Text, simulator.LangEN, bothLangs(), true)})
 		}
 	}
 	if !f.Abstract {
@@ -348,17 +349,19 @@ func checkLines(e *Errs, path string, in []Text) []simulator.Text {
 			e.Addf(p, "persona lines need both languages; write {zh: ..., en: ...}")
 			continue
 		}
-		out = append(out, CheckText(e, p, t, simulator.LangEN, bothLangs, true))
+		out = append(out, CheckText(e, p, t, simulator.LangEN, bothLangs(), true))
 	}
 	return out
 }
 
 // requiredStages must have lines for every band (or "any").
-var requiredStages = []string{simulator.StagePress, simulator.StageSettle, simulator.StageAccept,
-	simulator.StageRejectOffer, simulator.StageThanks, simulator.StageLeave, simulator.StageEscalate, simulator.StageReveal}
+func requiredStages() []string {
+	return []string{simulator.StagePress, simulator.StageSettle, simulator.StageAccept,
+		simulator.StageRejectOffer, simulator.StageThanks, simulator.StageLeave, simulator.StageEscalate, simulator.StageReveal}
+}
 
 func checkComplete(e *Errs, p *simulator.Persona) {
-	stages := slices.Clone(requiredStages)
+	stages := requiredStages()
 	if p.RepeatsQuestion {
 		stages = append(stages, simulator.StageRepeat)
 	}

@@ -111,8 +111,10 @@ type playbook struct {
 }
 
 // Tags a scenario may carry; trainers filter by them.
-var knownTags = []string{"complaint", "refusal", "abuse", "service_failure", "drill", "pre_sale",
-	"after_sale", "repeat", "expectation", "over_promise", "escalation", "retention", "welcome", "contest"}
+func knownTags() []string {
+	return []string{"complaint", "refusal", "abuse", "service_failure", "drill", "pre_sale",
+		"after_sale", "repeat", "expectation", "over_promise", "escalation", "retention", "welcome", "contest"}
+}
 
 // Validate decodes and checks one scenario file against the personas. The
 // error is a ValidationErrors whose messages name the file, the line, the
@@ -184,8 +186,8 @@ func build(e *personas.Errs, f *file, people map[string]*simulator.Persona) *sim
 		e.Addf("difficulty", "%d is out of range; use 1 (gentle) to 5 (hardest)", f.Difficulty)
 	}
 	for i, t := range f.Tags {
-		if !slices.Contains(knownTags, t) {
-			e.Addf(fmt.Sprintf("tags[%d]", i), "%q is not a known tag; use one of: %s", t, strings.Join(knownTags, ", "))
+		if !slices.Contains(knownTags(), t) {
+			e.Addf(fmt.Sprintf("tags[%d]", i), "%q is not a known tag; use one of: %s", t, strings.Join(knownTags(), ", "))
 		}
 	}
 	s.Tags = slices.Clone(f.Tags)

@@ -78,14 +78,17 @@ type pending struct {
 	Demand string `json:"demand,omitempty"`
 }
 
-// Signal groups.
-var (
-	ackCodes      = []string{"apologize", "acknowledge_feeling", "restate_feeling"}
-	factCodes     = []string{"inform", "options", "recommend", "set_expectation", "propose_plan", "refuse_with_alternative", "own"}
-	settleCodes   = []string{"restate_fact", "check_agreement", "confirm_satisfaction"}
-	retainCodes   = []string{"confirm_satisfaction", "offer_more", "future_contact", "appreciate"}
-	positiveCodes = simulator.PositiveSignals
-)
+// Signal groups, as functions so no package state can be changed.
+func ackCodes() []string { return []string{"apologize", "acknowledge_feeling", "restate_feeling"} }
+func factCodes() []string {
+	return []string{"inform", "options", "recommend", "set_expectation", "propose_plan", "refuse_with_alternative", "own"}
+}
+func settleCodes() []string {
+	return []string{"restate_fact", "check_agreement", "confirm_satisfaction"}
+}
+func retainCodes() []string {
+	return []string{"confirm_satisfaction", "offer_more", "future_contact", "appreciate"}
+}
 
 func persona(sc *simulator.Scenario) (*simulator.Persona, error) {
 	if sc == nil || sc.Persona == nil {
@@ -201,7 +204,7 @@ func (e *Engine) Respond(_ context.Context, req simulator.RespondRequest) (simul
 		}
 		return false
 	}
-	acked := has(ackCodes)
+	acked := has(ackCodes())
 	landed := map[string]bool{}
 	negative := false
 	worst := 0
@@ -211,8 +214,8 @@ func (e *Engine) Respond(_ context.Context, req simulator.RespondRequest) (simul
 		if !known {
 			continue
 		}
-		if slices.Contains(positiveCodes, code) {
-			if p.NeedsAcknowledgement && !st.Heard && !acked && slices.Contains(factCodes, code) {
+		if slices.Contains(simulator.PositiveSignals, code) {
+			if p.NeedsAcknowledgement && !st.Heard && !acked && slices.Contains(factCodes(), code) {
 				u := p.Effects[simulator.EffectUnheard]
 				tc.move(st, req.Turn, code, u, "not heard yet: facts before any acknowledgement do not land")
 				if tc.reaction == "" {
@@ -278,7 +281,7 @@ func (e *Engine) Respond(_ context.Context, req simulator.RespondRequest) (simul
 	// The repeat asker settles only when the question is restated or checked,
 	// and not by a reply that is also rude.
 	if st.Question.Open && !negative {
-		for _, c := range settleCodes {
+		for _, c := range settleCodes() {
 			if landed[c] {
 				st.Question.Open = false
 				st.Question.SettledTurn = req.Turn
@@ -303,7 +306,7 @@ func (e *Engine) Respond(_ context.Context, req simulator.RespondRequest) (simul
 		// A handover offered alongside a plan of one's own is an option, not
 		// an escalation; only a handover on its own ends the chat here.
 		tc.end(simulator.OutcomeEscalated, reasonText(lang, "Handed over to a supervisor with the context.", "已带着完整情况转交主管。"), simulator.StageEscalate)
-	case has(retainCodes) && req.Turn >= 2 && !st.openAny() && len(st.Pending) == 0:
+	case has(retainCodes()) && req.Turn >= 2 && !st.openAny() && len(st.Pending) == 0:
 		if o := st.judge(p); o == simulator.OutcomeResolved || o == simulator.OutcomeRetained {
 			tc.end(o, reasonClosed(lang, o), simulator.StageThanks)
 		}
@@ -781,15 +784,27 @@ func moodWords(p *simulator.Persona, m simulator.Mood) string {
 	return fmt.Sprintf("%s (anger %d, trust %d)", feel, m.Anger, m.Trust)
 }
 
-var stageIntent = map[string]string{
-	simulator.StagePress:       "presses again for %s",
-	simulator.StageRepeat:      "asks the same question again in new words",
-	simulator.StageSettle:      "waits for a concrete plan",
-	simulator.StageRejectOffer: "turns down the offered alternative and restates %s",
-	simulator.StageAccept:      "accepts the alternative",
-	simulator.StageThanks:      "closes the conversation satisfied and thanks the agent",
-	simulator.StageLeave:       "gives up and leaves",
-	simulator.StageEscalate:    "accepts the handover to a supervisor",
+// stageIntent says in plain words what a stage's line is for; %s is the demand.
+func stageIntent(stage string) (string, bool) {
+	switch stage {
+	case simulator.StagePress:
+		return "presses again for %s", true
+	case simulator.StageRepeat:
+		return "asks the same question again in new words", true
+	case simulator.StageSettle:
+		return "waits for a concrete plan", true
+	case simulator.StageRejectOffer:
+		return "turns down the offered alternative and restates %s", true
+	case simulator.StageAccept:
+		return "accepts the alternative", true
+	case simulator.StageThanks:
+		return "closes the conversation satisfied and thanks the agent", true
+	case simulator.StageLeave:
+		return "gives up and leaves", true
+	case simulator.StageEscalate:
+		return "accepts the handover to a supervisor", true
+	}
+	return "", false
 }
 
 func (tc *turnCtx) intent(st *state, p *simulator.Persona, sc *simulator.Scenario) string {
@@ -807,7 +822,7 @@ func (tc *turnCtx) intent(st *state, p *simulator.Persona, sc *simulator.Scenari
 	if d := openDemand(sc, st); d != nil {
 		demand = d.Text.In(simulator.LangEN)
 	}
-	if f, ok := stageIntent[tc.stage]; ok {
+	if f, ok := stageIntent(tc.stage); ok {
 		b.WriteString("; ")
 		if strings.Contains(f, "%s") {
 			fmt.Fprintf(&b, f, demand)
