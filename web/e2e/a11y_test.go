@@ -82,4 +82,5 @@ func TestAccessibility(t *testing.T) {
 	b.do(chromedp.Click(chromedp.CSS(`[data-testid="lang-toggle"]`)))
 	b.wait(`document.documentElement.lang === "zh-CN"`)
 	b.audit("scorecard in Chinese")
+	b.screenshot("scorecard-desktop-zh", true)
 }

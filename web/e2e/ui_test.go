@@ -265,6 +265,7 @@ func TestLanguageSwitch(t *testing.T) {
 	if got := b.str(`document.documentElement.lang + "|" + document.querySelector("#picker-title").textContent`); got != "zh-CN|选择练习场景" {
 		t.Errorf("after reload = %q", got)
 	}
+	b.screenshot("picker-desktop-zh", false)
 	// The Chinese scenario, played in Chinese, with a Chinese interface.
 	b.startSession("d01-finance-office", "小林", "coach")
 	b.reply("您好,财务室在三楼,出电梯右转第二间。您看这样清楚吗?", 1)

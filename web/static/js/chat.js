@@ -434,7 +434,7 @@ export class ChatView {
       ack ? h('blockquote', { class: 'md-reply', lang: this.session.meta?.lang === 'zh' ? 'zh-CN' : 'en' }, this.session.replyText(ack)) : null,
       // The evidence is worth showing only when it is a part of the reply.
       sigInfo?.evidence && (!ack || sigInfo.evidence.trim() !== this.session.replyText(ack).trim())
-        ? h('p', { class: 'small' }, `${t('report.evidence')}: “${sigInfo.evidence}”`)
+        ? h('p', { class: 'small' }, `${t('report.evidence')}${t('colon')}“${sigInfo.evidence}”`)
         : null,
       h(
         'p',

@@ -9,6 +9,7 @@ const en = {
   'lang.switch': '中文',
   'lang.switch.label': 'Switch interface language to Chinese',
   'skip': 'Skip to main content',
+  'colon': ': ',
 
   'picker.title': 'Choose a scenario',
   'picker.filters': 'Filters',
@@ -201,6 +202,7 @@ const zh = {
   'lang.switch': 'English',
   'lang.switch.label': '切换界面语言为英文',
   'skip': '跳到主要内容',
+  'colon': ':',
 
   'picker.title': '选择练习场景',
   'picker.filters': '筛选',

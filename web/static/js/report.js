@@ -47,7 +47,7 @@ export function renderReport(root, session, { onAgain, onRetry }) {
       { class: 'sc-heading' },
       h('p', { class: 'eyebrow' }, t('report.title')),
       h('h1', { id: 'report-title', lang: convLang }, pick(meta.scenario?.title, meta.lang) || t('report.title')),
-      h('p', { class: 'muted small' }, facts.slice(1).map(([k, v]) => `${k}: ${v}`).join(' · ')),
+      h('p', { class: 'muted small' }, facts.slice(1).map(([k, v]) => `${k}${t('colon')}${v}`).join(' · ')),
     ),
     actions,
   );
@@ -189,7 +189,7 @@ function stepChart(steps) {
   const barW = Math.min(56, slot * 0.56);
   const y = (v) => top + plotH - (plotH * v) / 100;
   const desc = STEPS.map((st) => `${label('step', st)} ${clampPct(steps[st]?.score)}`).join(', ');
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'step-chart', role: 'img', 'aria-label': `${t('report.stepsChart')}: ${desc}`, 'data-testid': 'step-chart' });
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'step-chart', role: 'img', 'aria-label': `${t('report.stepsChart')}${t('colon')}${desc}`, 'data-testid': 'step-chart' });
   for (const g of [0, 50, 100]) {
     svg.append(
       s('line', { x1: left, x2: W - right, y1: y(g), y2: y(g), class: 'grid' }),
@@ -235,7 +235,7 @@ function transcript(session, rep, convLang) {
             ? h(
                 'p',
                 { class: 'tr-moves small muted' },
-                moves.map((m) => `${label('sig', m.signal)}: ${t('mood.anger')} ${signed(m.anger)}, ${t('mood.trust')} ${signed(m.trust)}`).join(' · '),
+                moves.map((m) => `${label('sig', m.signal)}${t('colon')}${t('mood.anger')} ${signed(m.anger)}, ${t('mood.trust')} ${signed(m.trust)}`).join(' · '),
               )
             : null,
         ),
