@@ -147,7 +147,8 @@ type ContestSpec struct {
 }
 
 // ContestDraw asks for Count scenarios drawn at random from From (default:
-// every published scenario that can be played in the contest's language).
+// every published scenario, drills left out, that can be played in the
+// contest's language).
 type ContestDraw struct {
 	Count int      `json:"count"`
 	From  []string `json:"from"`
@@ -278,7 +279,8 @@ func NewContest(spec ContestSpec, lib []*Scenario, code string, seed int64, now 
 			}
 		} else {
 			for _, sc := range lib {
-				if !sc.Draft && (c.Lang == "" || sc.Supports(c.Lang)) {
+				// Drills are short single-skill exercises, not contest material.
+				if !sc.Draft && !sc.Drill && (c.Lang == "" || sc.Supports(c.Lang)) {
 					pool = append(pool, sc.ID)
 				}
 			}

@@ -19,9 +19,11 @@ func contestLib() []*simulator.Scenario {
 	}
 	draft := mk("draft", simulator.LangEN)
 	draft.Draft = true
+	drill := mk("drill", simulator.LangEN)
+	drill.Drill = true
 	return []*simulator.Scenario{
 		mk("a-en", simulator.LangEN), mk("b-zh", simulator.LangZH), mk("c-both", simulator.LangZH, simulator.LangEN),
-		mk("d-en", simulator.LangEN), draft,
+		mk("d-en", simulator.LangEN), draft, drill,
 	}
 }
 
@@ -55,7 +57,7 @@ func TestNewContest(t *testing.T) {
 			},
 		},
 		{
-			name: "draw skips drafts and other languages",
+			name: "draw skips drafts, drills and other languages",
 			spec: simulator.ContestSpec{Draw: &simulator.ContestDraw{Count: 3}, DurationS: 60, Lang: simulator.LangEN},
 			check: func(t *testing.T, c *simulator.Contest) {
 				got := slices.Sorted(slices.Values(c.Scenarios))
