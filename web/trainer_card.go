@@ -2,8 +2,12 @@ package web
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -192,11 +196,54 @@ func cardPersona(c CharacterCard, id string) ([]byte, []fieldErrorJSON) {
 	return b.Bytes(), needs
 }
 
+// maxCardBody bounds a card upload; PNG cards carry a portrait.
+const maxCardBody = 8 << 20
+
+var pngSignature = []byte("\x89PNG\r\n\x1a\n")
+
+// cardFromPNG finds the card JSON that chat tools embed in a PNG portrait: a
+// tEXt chunk with the keyword "chara" holding base64 JSON.
+func cardFromPNG(b []byte) ([]byte, error) {
+	p := b[len(pngSignature):]
+	for len(p) >= 12 {
+		n := binary.BigEndian.Uint32(p[:4])
+		typ := string(p[4:8])
+		if uint64(n) > uint64(len(p)-12) {
+			break
+		}
+		data := p[8 : 8+n]
+		if typ == "tEXt" {
+			if key, val, ok := bytes.Cut(data, []byte{0}); ok && string(key) == "chara" {
+				out, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(val)))
+				if err != nil {
+					return nil, fmt.Errorf("the PNG's chara text is not base64: %w", err)
+				}
+				return out, nil
+			}
+		}
+		if typ == "IEND" {
+			break
+		}
+		p = p[12+n:]
+	}
+	return nil, errors.New("the PNG has no character card (no tEXt chunk named chara)")
+}
+
 func (s *Server) handleImportCard(w http.ResponseWriter, r *http.Request, who string) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCardBody))
+	if err != nil {
+		writeAPIError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the card is over %d bytes", maxCardBody))
+		return
+	}
+	if bytes.HasPrefix(body, pngSignature) {
+		if body, err = cardFromPNG(body); err != nil {
+			writeFieldErrors(w, invalid("", "%v", err))
+			return
+		}
+	}
 	var c CharacterCard
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAuthorBody))
-	if err := dec.Decode(&c); err != nil {
-		writeFieldErrors(w, invalid("", "not a Character Card V2 JSON file: %v", err))
+	if err := json.Unmarshal(body, &c); err != nil {
+		writeFieldErrors(w, invalid("", "not a Character Card V2 (JSON, or a PNG with the card embedded): %v", err))
 		return
 	}
 	var errs scenarios.ValidationErrors

@@ -2,9 +2,12 @@ package web_test
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"os"
@@ -674,7 +677,13 @@ func TestCharacterCardImport(t *testing.T) {
 	if r := trDo(t, "POST", in.URL+"/api/scenarios", trainerToken, "application/yaml", withGus); r.Status != 201 {
 		t.Fatalf("scenario with the imported persona: %d %s", r.Status, r.Body)
 	}
+	// The same card embedded in a PNG portrait, as chat tools export it.
+	png := pngWithText("chara", base64.StdEncoding.EncodeToString([]byte(strings.Replace(card, "Grumpy Gus", "Png Pat", 1))))
+	if r := trDo(t, "POST", in.URL+"/api/trainer/personas/card", trainerToken, "image/png", string(png)); r.Status != 201 || !strings.Contains(string(r.Body), "card-png-pat") {
+		t.Errorf("PNG card: %d %s", r.Status, r.Body)
+	}
 	for _, bad := range []struct{ body, path string }{
+		{string(pngWithText("comment", "hello")), ""},
 		{`{"spec":"chara_card_v1","data":{"name":"x"}}`, "spec"},
 		{`{"spec":"chara_card_v2","data":{"name":""}}`, "data.name"},
 	} {
@@ -740,4 +749,26 @@ func TestDesignerForm(t *testing.T) {
 	if len(bots.Bots) != 5 || bots.Bots[0].Bot != "excellent" || len(bots.Bots[2].Replies) == 0 {
 		t.Errorf("bots: %+v", bots)
 	}
+}
+
+// pngWithText builds a minimal PNG whose only metadata is one tEXt chunk.
+func pngWithText(key, text string) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(data)))
+		b.Write(n[:])
+		b.WriteString(typ)
+		b.Write(data)
+		crc := crc32.NewIEEE()
+		crc.Write([]byte(typ))
+		crc.Write(data)
+		binary.BigEndian.PutUint32(n[:], crc.Sum32())
+		b.Write(n[:])
+	}
+	chunk("IHDR", []byte{0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0})
+	chunk("tEXt", append([]byte(key+"\x00"), text...))
+	chunk("IEND", nil)
+	return b.Bytes()
 }

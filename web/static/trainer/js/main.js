@@ -28,7 +28,10 @@ export class ApiError extends Error {
 export async function api(method, path, { body, raw, type } = {}) {
   const headers = { Authorization: `Bearer ${token()}` };
   let payload;
-  if (typeof body === 'string') {
+  if (body instanceof Blob) {
+    payload = body;
+    headers['Content-Type'] = type || body.type || 'application/octet-stream';
+  } else if (typeof body === 'string') {
     payload = body;
     headers['Content-Type'] = type || 'application/yaml';
   } else if (body !== undefined) {

@@ -46,11 +46,14 @@ function open(id, yaml, needs) {
 async function importCard(ev) {
   ev.preventDefault();
   const file = $('#card-file').files[0];
-  const text = file ? await file.text() : $('#card-json').value;
-  let card;
-  try { card = JSON.parse(text); } catch (e) { alertMsg(e.message); return; }
+  let body;
+  if (file && /\.png$/i.test(file.name)) {
+    body = file; // a portrait with the card embedded; the server reads it
+  } else {
+    try { body = JSON.parse(file ? await file.text() : $('#card-json').value); } catch (e) { alertMsg(e.message); return; }
+  }
   try {
-    const res = await api('POST', '/api/trainer/personas/card', { body: card });
+    const res = await api('POST', '/api/trainer/personas/card', { body, type: file && file.type });
     $('#card-file').value = '';
     open(res.id, res.yaml, res.needs || []);
     await showPersonas();
