@@ -300,6 +300,8 @@ func (e *Engine) Respond(_ context.Context, req simulator.RespondRequest) (simul
 	switch {
 	case st.Mood.Anger >= th.LostAnger || st.Mood.Trust <= th.LostTrust:
 		tc.end(simulator.OutcomeLost, reasonLost(lang, "mood"), simulator.StageLeave)
+	case st.Unhelpful > p.Patience && p.Silent:
+		tc.end(simulator.OutcomeLost, reasonText(lang, "The customer said goodbye politely but will not order again.", "客户礼貌地道别，但不会再下单了。"), simulator.StageLeave)
 	case st.Unhelpful > p.Patience:
 		tc.end(simulator.OutcomeLost, reasonLost(lang, "patience"), simulator.StageLeave)
 	case landed["escalate_cleanly"] && !landed["propose_plan"] && !landed["options"] && !landed["own"] && !landed["refuse_with_alternative"] && !landed["recommend"]:
@@ -603,7 +605,7 @@ func (e *Engine) Conclude(_ context.Context, req simulator.ConcludeRequest) (sim
 		return o, reasonText(lang, "The customer leaves pleased, but the over-promise will be found out.", "客户暂时满意地离开，但过度承诺迟早会被发现。"), nil
 	case o != simulator.OutcomeLost:
 		return o, reasonClosed(lang, o), nil
-	case p.PolicyClose && st.Negatives == 0:
+	case p.PolicyClose && st.Negatives == 0 && st.Heard:
 		return simulator.OutcomeEscalated, reasonText(lang, "Ended by policy after a calm boundary; the contact is logged.", "在平静说明底线后按规定结束对话，已记录。"), nil
 	case pendingReveal:
 		return o, reasonText(lang, "The over-promise is found out and the customer does not come back.", "过度承诺被发现，客户不会再回来。"), nil
@@ -695,7 +697,11 @@ func (tc *turnCtx) render(st *state, p *simulator.Persona, sc *simulator.Scenari
 		if leads, _ := lines(p, simulator.StageLead, simulator.BandOf(st.Mood.Anger)); len(leads) > 0 && len(pool) > 0 {
 			h := fnv.New64a()
 			fmt.Fprintf(h, "%d/lead/%s", seed, key)
-			i := (int(h.Sum64()%uint64(len(leads)+1)) + k/len(pool)) % (len(leads) + 1)
+			// Lead and line both change every turn; the pair repeats only
+			// after lcm(lines, leads+1) turns, then shifts to new pairs.
+			n := len(leads) + 1
+			period := len(pool) * n / gcd(len(pool), n)
+			i := (int(h.Sum64()%uint64(n)) + k + k/period) % n
 			if i < len(leads) {
 				// Never a lead the line already starts with ("OK. OK, …"):
 				// take the next one instead.
@@ -752,6 +758,13 @@ func (tc *turnCtx) fill(s string, st *state, p *simulator.Persona, sc *simulator
 		out = sentenceCase(out)
 	}
 	return out
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // sentenceCase capitalises a letter that starts a sentence, so a
