@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -198,6 +199,36 @@ func (b *browser) viewport(w, h int64, mobile bool) {
 		return
 	}
 	b.do(chromedp.EmulateViewport(w, h))
+}
+
+// download clicks sel and returns the file the browser saved.
+func (b *browser) download(sel string) []byte {
+	b.t.Helper()
+	dir := b.t.TempDir()
+	if _, err := chromedp.CallBrowser(b.ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true),
+	}); err != nil {
+		b.t.Fatal(err)
+	}
+	events := chromedp.BrowserEvents(b.ctx, cdpbrowser.DownloadProgress) // subscribed from here on
+	b.do(chromedp.Click(chromedp.CSS(sel)))
+	for ev, err := range events {
+		if err != nil {
+			b.t.Fatalf("waiting for the download: %v", err)
+		}
+		switch ev.State {
+		case cdpbrowser.DownloadProgressStateCompleted:
+			data, err := os.ReadFile(filepath.Join(dir, ev.GUID))
+			if err != nil {
+				b.t.Fatal(err)
+			}
+			return data
+		case cdpbrowser.DownloadProgressStateCanceled:
+			b.t.Fatal("the download was canceled")
+		}
+	}
+	b.t.Fatal("no download")
+	return nil
 }
 
 // media emulates a CSS media type ("print"), or ends the emulation ("").

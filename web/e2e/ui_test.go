@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
 	"regexp"
 	"strconv"
 	"strings"
@@ -123,6 +124,30 @@ func TestPlayFullSession(t *testing.T) {
 	turns := b.num(`document.querySelectorAll('[data-role="trainee"]').length`)
 	checkScorecard(t, b, turns)
 	b.screenshot("scorecard-desktop", true)
+
+	// The JSON download is the session as the page holds it.
+	var exported struct {
+		Session string `json:"session"`
+		Report  struct {
+			Total int `json:"total"`
+		} `json:"report"`
+		Events []struct {
+			Seq  int    `json:"seq"`
+			Type string `json:"type"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(b.download(`[data-testid="download"]`), &exported); err != nil {
+		t.Fatalf("downloaded JSON: %v", err)
+	}
+	if want := b.str(`JSON.parse(sessionStorage.getItem("sparring.session")).session`); exported.Session != want {
+		t.Errorf("exported session %q, want %q", exported.Session, want)
+	}
+	if shown := atoi(t, b.str(`document.querySelector('[data-testid="total"]').textContent`)); exported.Report.Total != shown {
+		t.Errorf("exported total %d, shown %d", exported.Report.Total, shown)
+	}
+	if n := len(exported.Events); n == 0 || exported.Events[n-1].Type != "report" || exported.Events[0].Seq != 1 {
+		t.Errorf("exported events: %+v", exported.Events)
+	}
 
 	// The print stylesheet leaves the report and nothing else.
 	b.media("print")
