@@ -66,7 +66,7 @@ type app struct {
 }
 
 // buildApp wires every dependency from the configuration.
-func buildApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) {
+func buildApp(ctx context.Context, cfg Config, logger *slog.Logger) (_ *app, err error) {
 	backend, err := redisstore.Open(ctx, redisstore.Options{
 		Addrs: cfg.Redis.Addrs, MasterName: cfg.Redis.MasterName, Username: cfg.Redis.Username,
 		Password: cfg.Redis.Password, DB: cfg.Redis.DB, ClusterMode: cfg.Redis.ClusterMode,
@@ -75,17 +75,20 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			backend.Close()
+		}
+	}()
 	// Built-in scenarios plus those trainers author, kept in the same Redis
 	// so every instance serves them (issue 7).
 	authoring := redisstore.NewAuthoring(backend.Client, cfg.Redis.Prefix)
 	lib, err := scenarios.NewComposite(authoring, logger)
 	if err != nil {
-		backend.Close()
 		return nil, fmt.Errorf("scenario library: %w", err)
 	}
 	rules, err := rubric.New()
 	if err != nil {
-		backend.Close()
 		return nil, fmt.Errorf("rubric: %w", err)
 	}
 	reg := prometheus.NewRegistry()
@@ -101,21 +104,24 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error
 		}
 		cust, err := llm.NewCustomer(lc, scriptedEngine, logger, reg)
 		if err != nil {
-			backend.Close()
 			return nil, fmt.Errorf("llm: %w", err)
 		}
 		customers[simulator.EngineLLM] = cust
 		if cfg.LLM.Judge {
 			judge, err := llm.NewJudge(lc, rules, logger, reg)
 			if err != nil {
-				backend.Close()
 				return nil, fmt.Errorf("llm judge: %w", err)
 			}
 			assessor = judge
 		}
 		logger.Info("llm engine on", slog.String("base_url", cfg.LLM.BaseURL), slog.String("model", cfg.LLM.Model), slog.Bool("judge", cfg.LLM.Judge))
 	}
-	store := authoring.Indexed(redisstore.New(backend.Client, cfg.Redis.SessionTTL, cfg.Redis.Prefix))
+	sessions := redisstore.New(backend.Client, cfg.Redis.SessionTTL, cfg.Redis.Prefix)
+	// Load the append script now, so even the first turn is one round trip.
+	if err := sessions.Preload(ctx); err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	store := authoring.Indexed(sessions)
 	sim := simulator.New(simulator.Deps{
 		Library: lib, Customers: customers, Assessor: assessor, Store: store, Logger: logger,
 	})
