@@ -5,6 +5,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/sparring-gym/sparring/scenarios"
+	"github.com/sparring-gym/sparring/simulator"
 )
 
 func TestPlayTerminalSession(t *testing.T) {
@@ -53,5 +56,34 @@ func TestPlayUnknownScenario(t *testing.T) {
 	err := run(context.Background(), []string{"play", "nope"}, func(string) string { return "" }, strings.NewReader(""), &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "scenarios list") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestPlayEveryScenario: a trainee can finish a session of any scenario, in
+// any of its languages, in the terminal.
+func TestPlayEveryScenario(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays every scenario")
+	}
+	lib, err := scenarios.BuiltinLibrary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _ := lib.Scenarios(context.Background())
+	for _, sc := range list {
+		for _, lang := range sc.Langs {
+			t.Run(sc.ID+"/"+string(lang), func(t *testing.T) {
+				input := sc.Playbook.Open.In(lang) + "\n" + sc.Playbook.Close.In(lang) + "\n/end\n"
+				var out, errOut bytes.Buffer
+				args := []string{"play", sc.ID, "--lang", string(lang), "--seed", "7"}
+				if err := run(context.Background(), args, func(string) string { return "" }, strings.NewReader(input), &out, &errOut); err != nil {
+					t.Fatalf("run: %v\n%s", err, errOut.String())
+				}
+				want := map[simulator.Lang]string{simulator.LangEN: "== Score", simulator.LangZH: "== 得分"}[lang]
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("no scorecard:\n%s", out.String())
+				}
+			})
+		}
 	}
 }
