@@ -478,3 +478,60 @@ func TestLostAck(t *testing.T) {
 		t.Errorf("stored replies = %d, want 2", acks)
 	}
 }
+
+// TestKeyboardOnly plays a session with the keyboard alone: Tab and Enter
+// through the picker, the start form, the chat and the end.
+func TestKeyboardOnly(t *testing.T) {
+	ts := startServer(t)
+	b := newBrowser(t)
+	b.open(ts.URL())
+	active := `(() => { const a = document.activeElement; return a.dataset.testid || a.id || a.tagName; })()`
+	tab := func(want string) {
+		t.Helper()
+		b.do(chromedp.KeyEvent(kb.Tab))
+		if got := b.str(active); got != want {
+			t.Fatalf("Tab reached %q, want %q", got, want)
+		}
+	}
+	b.do(chromedp.Focus(chromedp.CSS(`#f-persona`)))
+	tab("scenario-card")
+	first := b.str(`document.activeElement.dataset.id`)
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.wait(`document.querySelector('[data-testid="brief-card"]').dataset.state === "loaded" && document.activeElement.dataset.testid === "brief-card"`)
+	tab("trainee")
+	b.do(chromedp.KeyEvent("Kai"))
+	tab("mode-coach")
+	b.do(chromedp.KeyEvent(kb.ArrowRight)) // radio groups move with arrows
+	if got := b.str(active); got != "mode-exam" {
+		t.Fatalf("arrow in the mode group reached %q", got)
+	}
+	tab("engine-scripted")
+	if b.num(`document.querySelectorAll("#play-lang").length`) == 1 {
+		tab("play-lang")
+	}
+	tab("start")
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.wait(`document.body.dataset.view === "chat" && document.querySelector('[data-testid="chat"]').dataset.connected === "1"`)
+	if got := b.str(`document.querySelector('[data-testid="chat"]').dataset.mode`); got != "exam" {
+		t.Errorf("mode = %q, want exam (chosen with an arrow key)", got)
+	}
+	if got := b.str(active); got != "reply" {
+		t.Fatalf("focus in the chat is on %q, want the reply box", got)
+	}
+	b.do(chromedp.KeyEvent("Hello, how can I help you today?" + kb.Enter))
+	b.waitTurn(1)
+	if b.str(`document.querySelector('[data-testid="chat"]').dataset.state`) == "active" {
+		if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(window.confirm = () => true, true)`)); err != nil {
+			t.Fatal(err)
+		}
+		b.do(chromedp.Focus(chromedp.CSS(`#reply`)))
+		tab("send")
+		tab("end")
+		b.do(chromedp.KeyEvent(kb.Enter))
+	} else {
+		b.wait(`document.querySelector('[data-testid="chat"]').dataset.report === "1"`)
+		b.do(chromedp.Focus(chromedp.CSS(`[data-testid="to-report"]`)), chromedp.KeyEvent(kb.Enter))
+	}
+	b.wait(`document.body.dataset.view === "report" && !!document.querySelector('[data-testid="scorecard"][data-ready="1"]')`)
+	t.Logf("played %s with the keyboard", first)
+}
