@@ -129,3 +129,11 @@ type Library interface {
 	Scenarios(ctx context.Context) ([]*Scenario, error)
 	Personas(ctx context.Context) ([]*Persona, error)
 }
+
+// VersionedLibrary is a Library that keeps every version of a scenario, so
+// a session goes on with — and is reported against — the version it started
+// with, even after a trainer edits the scenario.
+type VersionedLibrary interface {
+	Library
+	ScenarioVersion(ctx context.Context, id string, version int) (*Scenario, error)
+}

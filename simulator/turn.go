@@ -324,7 +324,7 @@ func (s *Simulator) reload(ctx context.Context, sess *Session) error {
 
 // replyCommit does the work of a turn without storing anything.
 func (s *Simulator) replyCommit(ctx context.Context, sess *Session, id, text string, delta func(string)) (Commit, error) {
-	sc, err := s.lib.Scenario(ctx, sess.ScenarioID)
+	sc, err := s.ScenarioOf(ctx, sess)
 	if err != nil {
 		return Commit{}, err
 	}
@@ -399,7 +399,7 @@ func (s *Simulator) End(ctx context.Context, sess *Session) ([]Event, error) {
 		if sess.State == StateEnded {
 			return Commit{}, Errorf(CodeSessionEnded, "the session has already ended", "会话已经结束")
 		}
-		sc, err := s.lib.Scenario(ctx, sess.ScenarioID)
+		sc, err := s.ScenarioOf(ctx, sess)
 		if err != nil {
 			return Commit{}, err
 		}
@@ -425,7 +425,7 @@ func (s *Simulator) Abandon(ctx context.Context, sess *Session, reason string) (
 		if sess.State == StateEnded {
 			return Commit{}, Errorf(CodeSessionEnded, "the session has already ended", "会话已经结束")
 		}
-		sc, err := s.lib.Scenario(ctx, sess.ScenarioID)
+		sc, err := s.ScenarioOf(ctx, sess)
 		if err != nil {
 			return Commit{}, err
 		}
@@ -464,6 +464,14 @@ func (s *Simulator) Note(ctx context.Context, sess *Session, kind, text string) 
 		e := Event{Seq: sess.LastSeq() + 1, Type: EventNote, Turn: sess.Turns(), At: s.now().UTC(), Kind: kind, Text: text}
 		return Commit{After: sess.LastSeq(), Events: []Event{e}, State: sess.State, CustomerState: sess.CustomerState}, nil
 	})
+}
+
+// scenarioOf returns the scenario version the session started with.
+func (s *Simulator) ScenarioOf(ctx context.Context, sess *Session) (*Scenario, error) {
+	if v, ok := s.lib.(VersionedLibrary); ok && sess.ScenarioVersion > 0 {
+		return v.ScenarioVersion(ctx, sess.ScenarioID, sess.ScenarioVersion)
+	}
+	return s.lib.Scenario(ctx, sess.ScenarioID)
 }
 
 func (s *Simulator) apply(sess *Session, c Commit) {

@@ -27,7 +27,7 @@ type conn struct {
 	ws   *websocket.Conn
 	ip   string
 	log  *slog.Logger
-	send chan outbound
+	send chan *outbound // pointers: 8 bytes a slot instead of 48 (issue 9, memory per connection)
 
 	// busy is held while a request is handled, so shutdown can wait for an
 	// in-flight turn to be stored before closing.
@@ -87,7 +87,7 @@ func (s *Server) handleWS() http.Handler {
 		}
 		c := &conn{
 			srv: s, ws: ws, ip: ip, log: s.log.With("remote", ip),
-			send:    make(chan outbound, s.cfg.SendBuffer),
+			send:    make(chan *outbound, s.cfg.SendBuffer),
 			done:    make(chan struct{}),
 			lang:    simulator.LangEN,
 			limiter: rate.NewLimiter(rate.Limit(s.cfg.MessagesPerSecond), s.cfg.Burst),
@@ -97,15 +97,20 @@ func (s *Server) handleWS() http.Handler {
 		s.mu.Unlock()
 		s.metrics.connections.Inc()
 
+		// issue 9 (memory per connection): the reader gets its own goroutine
+		// and the HTTP handler returns at once. While a handler runs, net/http
+		// keeps its request and its bufio reader and writer (about 8 KiB per
+		// connection) reachable, and a hijacked connection needs none of them.
 		go c.writePump()
-		c.readPump()
-
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		s.metrics.connections.Dec()
-		c.detach()
-		release()
+		go func() {
+			c.readPump()
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+			s.metrics.connections.Dec()
+			c.detach()
+			release()
+		}()
 	})
 }
 
@@ -134,13 +139,25 @@ func (c *conn) readPump() {
 			c.busy.Unlock()
 			return
 		}
-		keep := c.handleFrame(kind, data)
+		keep := c.handleOnFreshStack(kind, data)
 		c.busy.Unlock()
 		if !keep {
 			c.discardUntilClosed()
 			return
 		}
 	}
+}
+
+// handleOnFreshStack runs handleFrame on a short-lived goroutine and waits
+// for it (issue 9, memory per connection). A turn (scoring, persona, JSON)
+// grows a stack to tens of KiB; on the reader, which then idles in
+// ReadMessage for seconds, that stack would stay allocated until several GCs
+// shrink it. A finished goroutine's stack is freed. The cost is one
+// goroutine start per frame, about a microsecond.
+func (c *conn) handleOnFreshStack(kind int, data []byte) bool {
+	keep := make(chan bool, 1)
+	go func() { keep <- c.handleFrame(kind, data) }()
+	return <-keep
 }
 
 // discardUntilClosed keeps reading (and ignoring) after the server asked
@@ -371,7 +388,7 @@ func (c *conn) detach() {
 }
 
 func (c *conn) sendSession(ctx context.Context) {
-	sc, err := c.srv.lib.Scenario(ctx, c.sess.ScenarioID)
+	sc, err := c.srv.sim.ScenarioOf(ctx, c.sess)
 	if err != nil {
 		sc = nil // a scenario withdrawn since: the session still resumes
 	}
@@ -409,7 +426,7 @@ func (c *conn) sendFrame(v any) {
 	select {
 	case <-c.done:
 		return
-	case c.send <- outbound{data: data}:
+	case c.send <- &outbound{data: data}:
 		return
 	default:
 	}
@@ -417,7 +434,7 @@ func (c *conn) sendFrame(v any) {
 	defer timer.Stop()
 	select {
 	case <-c.done:
-	case c.send <- outbound{data: data}:
+	case c.send <- &outbound{data: data}:
 	case <-timer.C:
 		c.srv.metrics.dropped.Inc()
 		c.log.Warn("slow client disconnected")
@@ -428,7 +445,7 @@ func (c *conn) sendFrame(v any) {
 // closeWith asks the writer to send a close frame, then stop.
 func (c *conn) closeWith(code int, text string) {
 	select {
-	case c.send <- outbound{closeCode: code, closeText: text}:
+	case c.send <- &outbound{closeCode: code, closeText: text}:
 	default:
 		c.stop()
 	}
