@@ -58,6 +58,7 @@ func TestTrainerDesignsPublishesAndReviews(t *testing.T) {
 	if n := b.num(`document.querySelectorAll('[data-testid="scenario-row"][data-status="builtin"]').length`); n == 0 {
 		t.Fatal("no built-in scenarios listed")
 	}
+	b.audit("trainer scenario list")
 	if got := b.str(`sessionStorage.getItem("sparring.trainer.token") + "|" + (localStorage.getItem("sparring.trainer.token") || "")`); got != e2eTrainerToken+"|" {
 		t.Errorf("token storage %q: want it in sessionStorage only", got)
 	}
@@ -80,6 +81,7 @@ func TestTrainerDesignsPublishesAndReviews(t *testing.T) {
 		t.Errorf("the YAML view does not follow the form:\n%s", y)
 	}
 	b.screenshot("trainer-designer-error", true)
+	b.audit("trainer designer with a validation error")
 	b.setField("difficulty", "3")
 	b.wait(settled + ` && document.querySelector('[data-testid="designer"]').dataset.valid === "1" &&
 		document.querySelectorAll('[data-testid="errors"] li').length === 0 && document.querySelector('[data-error-for="difficulty"]').textContent === ""`)
@@ -138,6 +140,7 @@ func TestTrainerDesignsPublishesAndReviews(t *testing.T) {
 		document.querySelector('[data-testid="step-help"]').dataset.auto === "` + auto + `" &&
 		document.querySelector('[data-testid="override-reason-help"]').textContent.includes("rubric missed")`)
 	b.screenshot("trainer-review", true)
+	b.audit("trainer session review")
 
 	// The server kept both, and the report itself is unchanged.
 	var rv struct {
@@ -209,6 +212,14 @@ func TestTrainerTestPlayCalibrationAndCards(t *testing.T) {
 	b := newBrowser(t)
 	b.signInTrainer(in.URL)
 
+	// Chinese is first-class here too.
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="lang-toggle"]`)))
+	b.wait(`document.querySelector('[data-testid="nav-scenarios"]').textContent === "场景" && document.documentElement.lang === "zh-CN" &&
+		document.querySelector('[data-testid="scenarios-view"]').dataset.loaded === "1"`)
+	b.audit("trainer scenario list, zh")
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="lang-toggle"]`)))
+	b.wait(`document.querySelector('[data-testid="nav-scenarios"]').textContent === "Scenarios" && document.querySelector('[data-testid="scenarios-view"]').dataset.loaded === "1"`)
+
 	const from, id = "p03-day-five-return-en", "p03-day-five-return-en-copy"
 	b.do(chromedp.Click(chromedp.CSS(`[data-testid="scenario-row"][data-id="` + from + `"] a[href^="#designer/copy:"]`)))
 	b.wait(`document.querySelector('[data-testid="designer"]').dataset.ready === "1" && ` + settled +
@@ -242,6 +253,7 @@ func TestTrainerTestPlayCalibrationAndCards(t *testing.T) {
 		t.Errorf("the bot sent %d replies, want its playbook", n)
 	}
 	b.screenshot("trainer-testplay", true)
+	b.audit("trainer test play")
 
 	// Calibration: the model and the rude transcript are ordered.
 	b.open(in.URL + "/trainer/#calibrate")
@@ -253,6 +265,7 @@ func TestTrainerTestPlayCalibrationAndCards(t *testing.T) {
 		return ""; })()`)
 	b.do(chromedp.Click(chromedp.CSS(`[data-testid="cal-run"]`)))
 	b.wait(`document.querySelector('[data-testid="cal-result"]').dataset.state === "done"`)
+	b.audit("trainer calibration")
 	if got := b.str(`document.querySelector('[data-testid="cal-result"] tr[data-step="total"]').dataset.ordered`); got != "1" {
 		t.Errorf("calibration total ordered = %q, want 1", got)
 	}
@@ -270,6 +283,7 @@ func TestTrainerTestPlayCalibrationAndCards(t *testing.T) {
 	if y := b.str(`document.querySelector('[data-testid="persona-yaml"]').value`); !strings.Contains(y, "Auntie Lin") || !strings.Contains(y, "extends: base") {
 		t.Errorf("imported persona YAML:\n%s", y)
 	}
+	b.audit("trainer card import")
 	b.do(chromedp.Click(chromedp.CSS(`[data-testid="persona-publish"]`)))
 	b.wait(`!!document.querySelector('[data-testid="persona-row"][data-id="card-auntie-lin"][data-status="published"]')`)
 }

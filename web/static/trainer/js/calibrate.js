@@ -8,8 +8,8 @@ const STEPS = ['receive', 'understand', 'help', 'agree', 'retain'];
 let wired = false;
 
 function addScript(label = 'good', text = '') {
-  const sel = h('select', { 'aria-label': 'label', dataset: { testid: 'cal-label' } }, LABELS.map((l) => h('option', { value: l, selected: l === label }, t(`label.${l}`))));
-  const ta = h('textarea', { rows: 5, spellcheck: 'false', dataset: { testid: 'cal-text' } });
+  const sel = h('select', { 'aria-label': t('cal.label'), dataset: { testid: 'cal-label' } }, LABELS.map((l) => h('option', { value: l, selected: l === label }, t(`label.${l}`))));
+  const ta = h('textarea', { rows: 5, spellcheck: 'false', 'aria-label': t('cal.transcript'), dataset: { testid: 'cal-text' } });
   ta.value = text;
   const row = h('div', { class: 'tr-cal-script', dataset: { testid: 'cal-script' } }, sel, ta,
     h('button', { type: 'button', class: 'btn btn-small btn-quiet', onclick: () => row.remove() }, t('cal.remove')));
