@@ -28,6 +28,7 @@ type Assessor struct {
 	ids2      knownIDs // ids of the codes and markers the Go code names
 	codeIDs   []int    // Codes() as owner ids
 	notNames  map[string]bool
+	clauses   map[string]int // folded whole clause → owner id
 	impZH     []string
 	impEN     map[string]bool
 }
@@ -138,6 +139,12 @@ func compile(s *spec) (*Assessor, error) {
 	a.notNames = map[string]bool{}
 	for _, w := range s.Names.NotNames {
 		a.notNames[strings.ToLower(w)] = true
+	}
+	a.clauses = map[string]int{}
+	for code, list := range s.Clauses {
+		for _, w := range list {
+			a.clauses[strings.TrimSpace(a.z.normalizePattern(w))] = a.ids[code]
+		}
 	}
 	a.impZH = slices.Clone(s.Imperatives.ZH)
 	a.impEN = map[string]bool{}

@@ -151,6 +151,15 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 		i = j + len("什么")
 	}
 
+	// A clause that is nothing but "不知道" or "No way".
+	for s := 0; s < len(text); {
+		cs, ce := d.clauseBounds(s)
+		s = ce + 1
+		if id, ok := a.clauses[strings.Trim(text[cs:ce], " ")]; ok && !r.inQuote(int32(cs)) {
+			r.mark(id, a.trimSpan(d, cs, min(ce+1, len(text))))
+		}
+	}
+
 	// A sentence that opens with a bare imperative orders the customer.
 	softener := a.ids2.kSoftener
 	for s := 0; s < len(text); {

@@ -175,6 +175,7 @@ type spec struct {
 		Code     string   `yaml:"code"`
 		YieldsTo []string `yaml:"yields_to"`
 	} `yaml:"questions"`
+	Clauses     map[string][]string `yaml:"clauses"`
 	Imperatives struct {
 		ZH []string `yaml:"zh"`
 		EN []string `yaml:"en"`
@@ -418,6 +419,11 @@ func (v *validator) check(s *spec) {
 	}
 	for name, m := range s.Markers {
 		v.checkLex(name, m.ZH, m.EN, "markers", name)
+	}
+	for code := range s.Clauses {
+		if !slices.Contains(Codes(), code) {
+			v.fail("unknown code "+code, "name a RUBRIC code", "clauses", code)
+		}
 	}
 	for _, y := range s.Questions.YieldsTo {
 		if !known[y] {
