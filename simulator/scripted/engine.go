@@ -49,9 +49,12 @@ type state struct {
 	Pending   []pending     `json:"pending,omitempty"`
 	// Used counts how often each line pool was drawn from, so lines rotate
 	// instead of repeating.
-	Used      map[string]int    `json:"used,omitempty"`
-	Negatives int               `json:"negatives,omitempty"`
-	Outcome   simulator.Outcome `json:"outcome,omitempty"`
+	Used      map[string]int `json:"used,omitempty"`
+	Negatives int            `json:"negatives,omitempty"`
+	// Agreed is set once a plan, a checked proposal or a refusal with an
+	// alternative has been put to the customer.
+	Agreed  bool              `json:"agreed,omitempty"`
+	Outcome simulator.Outcome `json:"outcome,omitempty"`
 }
 
 type demandState struct {
@@ -176,6 +179,9 @@ type turnCtx struct {
 	notes    []string // plain-English reasons for the intent
 	outcome  simulator.Outcome
 	reason   string
+	// pleased speaks the calm lines whatever the mood: the customer has
+	// just been promised what they demanded.
+	pleased bool
 }
 
 // Respond applies an assessed reply and answers it.
@@ -264,6 +270,9 @@ func (e *Engine) Respond(_ context.Context, req simulator.RespondRequest) (simul
 	} else {
 		st.AskStreak = 0
 	}
+	if !negative && (landed["propose_plan"] || landed["check_agreement"] || landed["refuse_with_alternative"] || landed["escalate_cleanly"]) {
+		st.Agreed = true // a concrete way forward has been put to the customer
+	}
 	if landed["set_expectation"] {
 		st.Expected = max(0, st.Expected-10) // an honest expectation, set early, lowers what they think they are owed
 	}
@@ -308,10 +317,10 @@ func (e *Engine) Respond(_ context.Context, req simulator.RespondRequest) (simul
 		// A handover offered alongside a plan of one's own is an option, not
 		// an escalation; only a handover on its own ends the chat here.
 		tc.end(simulator.OutcomeEscalated, reasonText(lang, "Handed over to a supervisor with the context.", "已带着完整情况转交主管。"), simulator.StageEscalate)
-	case has(retainCodes()) && req.Turn >= 2 && !st.openAny() && len(st.Pending) == 0:
-		if o := st.judge(p); o == simulator.OutcomeResolved || o == simulator.OutcomeRetained {
-			tc.end(o, reasonClosed(lang, o), simulator.StageThanks)
-		}
+	case has(retainCodes()) && st.Agreed && !st.openAny() && len(st.Pending) == 0 && st.judge(p) == simulator.OutcomeResolved:
+		// The customer closes only when satisfied and a way forward was
+		// agreed; anything less is for Conclude to judge when the trainee ends.
+		tc.end(simulator.OutcomeResolved, reasonClosed(lang, simulator.OutcomeResolved), simulator.StageThanks)
 	}
 	if tc.stage == "" {
 		switch {
@@ -388,6 +397,7 @@ func (tc *turnCtx) overPromise(st *state, p *simulator.Persona, sc *simulator.Sc
 			st.Demands[i].Met, st.Demands[i].By, st.Demands[i].Caved = true, "over_promise", true
 			pd.Demand = st.Demands[i].ID
 			tc.stage = simulator.StageAccept
+			tc.pleased = true // got exactly what they asked for
 			tc.alt = demandByID(sc, st.Demands[i].ID).Text
 			acc := p.Effects[simulator.EffectAccept]
 			eff = simulator.Effect{Anger: eff.Anger + acc.Anger, Trust: eff.Trust + acc.Trust}
@@ -686,7 +696,11 @@ func (tc *turnCtx) render(st *state, p *simulator.Persona, sc *simulator.Scenari
 	if tc.fact != nil {
 		parts = append(parts, tc.fact.Text.In(lang))
 	}
-	pool, band := lines(p, tc.stage, simulator.BandOf(st.Mood.Anger))
+	mood := simulator.BandOf(st.Mood.Anger)
+	if tc.pleased && tc.stage == simulator.StageAccept {
+		mood = simulator.BandCalm
+	}
+	pool, band := lines(p, tc.stage, mood)
 	key := tc.stage + "/" + string(band)
 	k := st.Used[key]
 	line := fill(st.draw(seed, key, pool).In(lang))
