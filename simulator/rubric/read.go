@@ -613,13 +613,15 @@ func bigrams(s string) map[[2]rune]bool {
 // detectLang says zh when Chinese characters carry the reply (one character
 // counts about as much as a short English word), en otherwise.
 func detectLang(text string, fallback simulator.Lang) simulator.Lang {
+	// Byte counting is enough: the text is folded, so letters are a–z, and
+	// CJK ideographs are the three-byte runes led by 0xE3–0xE9.
 	han, letters := 0, 0
-	for _, r := range text {
-		switch {
-		case unicode.Is(unicode.Han, r):
-			han++
-		case r >= 'a' && r <= 'z':
+	for i := 0; i < len(text); i++ {
+		switch b := text[i]; {
+		case b >= 'a' && b <= 'z':
 			letters++
+		case b >= 0xE3 && b <= 0xE9:
+			han++
 		}
 	}
 	switch {
