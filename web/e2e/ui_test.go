@@ -61,6 +61,11 @@ func TestPlayFullSession(t *testing.T) {
 	if cd := b.str(`document.querySelector('[data-testid="countdown"]').textContent`); !strings.HasPrefix(cd, "15:") && !strings.HasPrefix(cd, "14:") {
 		t.Errorf("countdown = %q, want about 15:00", cd)
 	}
+	// The brief stays at hand during the conversation.
+	b.do(chromedp.Click(chromedp.CSS(`#brief-toggle`)))
+	b.wait(`!document.querySelector("#chat-brief").hidden && document.querySelector("#chat-brief").innerText.includes("AS-20417")`)
+	b.do(chromedp.Click(chromedp.CSS(`#brief-toggle`)))
+	b.wait(`document.querySelector("#chat-brief").hidden`)
 	anger0 := atoi(t, b.str(`document.querySelector('[data-testid="meter-anger"]').dataset.value`))
 	trust0 := atoi(t, b.str(`document.querySelector('[data-testid="meter-trust"]').dataset.value`))
 
