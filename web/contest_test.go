@@ -277,13 +277,15 @@ func getContestCSV(t *testing.T, url string) [][]string {
 	return rows
 }
 
-// TestContestClock: a two-second contest. A reply after the end is refused
-// and the session ends with outcome timeout; joining after the end (or
-// before the start) is refused clearly, in the trainee's language.
+// TestContestClock: a three-second contest (short, so the test waits
+// little, yet long enough for one reply in time on a loaded machine). A
+// reply after the end is refused and the session ends with outcome
+// timeout; joining after the end (or before the start) is refused clearly,
+// in the trainee's language.
 func TestContestClock(t *testing.T) {
 	redistest.Run(t, func(t *testing.T, b redistest.Backend) {
 		in := newContestServer(t, b)
-		created := createContest(t, in, map[string]any{"scenarios": []string{scenarioEN}, "duration_s": 2})
+		created := createContest(t, in, map[string]any{"scenarios": []string{scenarioEN}, "duration_s": 3})
 		code := created.Code
 		ends, err := time.Parse(time.RFC3339, created.EndsAt)
 		if err != nil {
@@ -301,7 +303,7 @@ func TestContestClock(t *testing.T) {
 			t.Fatalf("reply in time: %v", frames)
 		}
 
-		time.Sleep(time.Until(ends) + 50*time.Millisecond) // the contest is two seconds long
+		time.Sleep(time.Until(ends) + 50*time.Millisecond) // the contest is three seconds long
 
 		c.Send(map[string]any{"type": "reply", "id": "late", "text": goodReplies[1]})
 		end := c.Expect("end")
