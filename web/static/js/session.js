@@ -227,6 +227,16 @@ export class Session {
     this.everConnected = true;
     this.conn.resetBackoff();
     this.notice = resumed ? 'conn.resumed' : '';
+    if (resumed) {
+      // Say it long enough to be read, then get out of the way.
+      clearTimeout(this.noticeTimer);
+      this.noticeTimer = setTimeout(() => {
+        if (this.notice === 'conn.resumed') {
+          this.notice = '';
+          this.onChange();
+        }
+      }, 6000);
+    }
     this.persist();
     // Anything not acknowledged goes again with the same id: the server
     // either stores it now or answers with what it already produced.
