@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sparring-gym/sparring/scenarios"
 	"github.com/sparring-gym/sparring/simulator/redisstore/redistest"
 	"github.com/sparring-gym/sparring/web"
 	"github.com/sparring-gym/sparring/web/webtest"
@@ -320,7 +321,12 @@ func TestSessionKeepsItsScenarioVersion(t *testing.T) {
 	if view.Session.Version != 1 || view.Report == nil {
 		t.Fatalf("session: version %d, report %v; want version 1 and a report", view.Session.Version, view.Report)
 	}
-	old, err := in.Composite.ScenarioVersion(t.Context(), authoredID, view.Session.Version)
+	// A fresh library (another instance, nothing cached) finds the old version in Redis.
+	fresh, err := scenarios.NewComposite(in.Authoring, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := fresh.ScenarioVersion(t.Context(), authoredID, view.Session.Version)
 	if err != nil {
 		t.Fatal(err)
 	}
