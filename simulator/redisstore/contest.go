@@ -45,6 +45,9 @@ var _ simulator.Contests = (*Contests)(nil)
 // DefaultContestRetention is how long a contest's data outlives its end.
 const DefaultContestRetention = 30 * 24 * time.Hour
 
+// watchConfirmTimeout bounds the wait for Redis to confirm a subscription.
+const watchConfirmTimeout = 5 * time.Second
+
 // maxTxTries bounds optimistic-transaction retries when many sessions of
 // one contest finish at the same moment.
 const maxTxTries = 64
@@ -534,7 +537,9 @@ func (s *Contests) Watch(ctx context.Context, code string) (<-chan struct{}, err
 		return nil, err
 	}
 	ps := s.client.Subscribe(ctx, s.keys(code).channel)
-	if _, err := ps.Receive(ctx); err != nil {
+	confirm, cancel := context.WithTimeout(ctx, watchConfirmTimeout)
+	defer cancel()
+	if _, err := ps.Receive(confirm); err != nil {
 		_ = ps.Close()
 		return nil, fmt.Errorf("redisstore: subscribe to contest %s: %w", code, err)
 	}
