@@ -286,4 +286,10 @@ func TestTrainerTestPlayCalibrationAndCards(t *testing.T) {
 	b.audit("trainer card import")
 	b.do(chromedp.Click(chromedp.CSS(`[data-testid="persona-publish"]`)))
 	b.wait(`!!document.querySelector('[data-testid="persona-row"][data-id="card-auntie-lin"][data-status="published"]')`)
+
+	// A persona written from the template.
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="persona-new"]`)))
+	b.str(`(() => { const ta = document.querySelector('[data-testid="persona-yaml"]'); ta.value = ta.value.replace("id: my-persona", "id: e2e-persona"); return ""; })()`)
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="persona-publish"]`)))
+	b.wait(`!!document.querySelector('[data-testid="persona-row"][data-id="e2e-persona"][data-status="published"]')`)
 }

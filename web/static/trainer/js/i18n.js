@@ -44,7 +44,7 @@ const S = {
     'personas.title': 'Personas', 'card.title': 'Import a Character Card V2', 'card.hint': 'The card becomes a draft persona; the fields our format needs are flagged for you to fill.',
     'card.file': 'Card file (.json or .png)', 'card.paste': '…or paste the JSON', 'card.import': 'Import',
     'persona.validate': 'Validate', 'persona.draft': 'Save as draft', 'persona.publish': 'Publish', 'persona.ok': 'Valid.', 'persona.saved': 'Saved version {v}.',
-    'persona.needs': 'To fill before publishing',
+    'persona.needs': 'To fill before publishing', 'persona.new': 'New persona', 'persona.import': 'Import YAML…',
   },
   zh: {
     brand: 'Sparring · 培训师', skip: '跳到主要内容', signout: '退出',
@@ -87,7 +87,7 @@ const S = {
     'personas.title': '客户画像', 'card.title': '导入 Character Card V2', 'card.hint': '角色卡会成为草稿画像;我们格式需要的字段会被标出,供你填写。',
     'card.file': '角色卡文件(.json 或 .png)', 'card.paste': '…或粘贴 JSON', 'card.import': '导入',
     'persona.validate': '校验', 'persona.draft': '存为草稿', 'persona.publish': '发布', 'persona.ok': '校验通过。', 'persona.saved': '已保存第 {v} 版。',
-    'persona.needs': '发布前需填写',
+    'persona.needs': '发布前需填写', 'persona.new': '新建画像', 'persona.import': '导入 YAML…',
   },
 };
 

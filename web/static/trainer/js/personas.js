@@ -1,10 +1,22 @@
 // Personas: the library, Character Card V2 import and the persona YAML editor.
 import { h, clear, $ } from '/js/dom.js';
-import { api, alertMsg } from './main.js';
+import { api, alertMsg, download } from './main.js';
 import { t, lang } from './i18n.js';
 
 let wired = false;
 let editing = '';
+
+const TEMPLATE = `# A new persona: it extends the shared base (lines, thresholds, a reveal);
+# personas/README.md documents every field.
+id: my-persona
+extends: base
+name: {zh: 新客户, en: New customer}
+summary: {zh: 一句话描述, en: One line for trainers}
+traits: [impatient]
+style: driver
+mood: {anger: 50, trust: 40}
+patience: 3
+`;
 
 export async function showPersonas() {
   if (!wired) {
@@ -12,6 +24,12 @@ export async function showPersonas() {
     $('#persona-validate').addEventListener('click', validate);
     $('#persona-draft').addEventListener('click', () => savePersona(true));
     $('#persona-publish').addEventListener('click', () => savePersona(false));
+    $('#persona-new').addEventListener('click', () => open('', TEMPLATE, []));
+    $('#persona-file').addEventListener('change', async (ev) => {
+      const f = ev.target.files[0];
+      ev.target.value = '';
+      if (f) open('', await f.text(), []);
+    });
     wired = true;
   }
   const list = await api('GET', '/api/trainer/personas');
@@ -21,7 +39,9 @@ export async function showPersonas() {
     tbody.append(h('tr', { dataset: { testid: 'persona-row', id: p.id, status } },
       h('td', {}, h('code', {}, p.id)), h('td', {}, (p.name && (p.name[lang()] || p.name.en)) || p.id),
       h('td', {}, h('span', { class: 'badge' }, t(`status.${status}`))),
-      h('td', {}, p.builtin ? null : h('button', { type: 'button', class: 'btn btn-small', onclick: () => edit(p.id) }, t('act.edit')))));
+      h('td', {}, h('div', { class: 'tr-actions' },
+        p.builtin ? null : h('button', { type: 'button', class: 'btn btn-small', onclick: () => edit(p.id) }, t('act.edit')),
+        h('button', { type: 'button', class: 'btn btn-small btn-quiet', onclick: () => download(`/api/trainer/personas/${encodeURIComponent(p.id)}/source`, `${p.id}.yaml`).catch((e) => alertMsg(e.message)) }, t('act.export'))))));
   }
 }
 
@@ -35,7 +55,7 @@ function open(id, yaml, needs) {
   const box = $('#persona-editor');
   box.hidden = false;
   box.dataset.id = id;
-  $('#persona-editor-title').textContent = id;
+  $('#persona-editor-title').textContent = id || t('persona.new');
   $('#persona-yaml').value = yaml;
   const ul = clear($('#persona-needs'));
   if (needs.length) ul.append(h('li', {}, h('strong', {}, t('persona.needs'))));
@@ -75,8 +95,13 @@ async function validate() {
 }
 
 async function savePersona(draft) {
+  const yaml = $('#persona-yaml').value;
+  const id = editing || (yaml.match(/^id:\s*"?([a-z0-9][a-z0-9_-]*)"?\s*$/m) || [])[1];
+  if (!id) { showErrs([{ path: 'id', message: 'missing; write "id: your-persona-id"' }]); return; }
   try {
-    const res = await api('PUT', `/api/trainer/personas/${encodeURIComponent(editing)}${draft ? '?draft=1' : ''}`, { body: $('#persona-yaml').value });
+    const res = await api('PUT', `/api/trainer/personas/${encodeURIComponent(id)}${draft ? '?draft=1' : ''}`, { body: yaml });
+    editing = res.id;
+    $('#persona-editor-title').textContent = res.id;
     clear($('#persona-errors')).append(h('li', { class: 'tr-ok' }, t('persona.saved', { v: res.version })));
     await showPersonas();
   } catch (e) { showErrs(e.errors.length ? e.errors : [{ message: e.message }]); }
