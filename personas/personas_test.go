@@ -71,7 +71,7 @@ func TestBrokenPersona(t *testing.T) {
 		{"bad mood range", "mood: {anger: 45, trust: 35}", "mood: {anger: 45, trust: 135}", "mood.trust", []string{"135 is out of range", "0 to 100"}},
 		{"unknown field", "patience: 4", "patience: 4\npatiense: 5", "patiense", []string{"unknown field \"patiense\"", "patience"}},
 		{"missing base", "extends: base", "extends: bsae", "extends", []string{"no persona \"bsae\" to extend", "base"}},
-		{"syntax error", "patience: 4", "patience: [4", "", []string{"YAML syntax error"}},
+		{"syntax error", "patience: 4", "patience: [4", "patience", []string{"YAML syntax error"}},
 		{"unknown signal effect", "refuse_with_alternative: {anger: -5, trust: 8}", "refuse_kindly: {anger: -5, trust: 8}", "effects.refuse_kindly", []string{"not a RUBRIC signal code"}},
 		{"line in one language", `{zh: "好的。那我换个问法`, `{zh2: "好的。那我换个问法`, "", []string{"unknown language \"zh2\""}},
 	}

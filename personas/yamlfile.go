@@ -132,8 +132,13 @@ func DecodeStrict(file string, data []byte, v any) (*Doc, ValidationErrors) {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
 		msg = reSyntaxLine.ReplaceAllString(msg, "")
 		msg = strings.Trim(msg, ": ")
-		return nil, ValidationErrors{{File: file, Line: line, Message: "YAML syntax error: " + msg +
-			"; check the indentation and quoting on this line (quote text containing ': ' or '#')"}}
+		// yaml.v3 reports parser errors ("did not find expected …") with a
+		// zero-based line, scanner errors with a one-based one.
+		if strings.HasPrefix(msg, "did not find expected") {
+			line++
+		}
+		return nil, ValidationErrors{{File: file, Line: line, Path: keyOnLine(data, line), Message: "YAML syntax error: " + msg +
+			"; check the indentation and quoting on this line (quote text containing ': ' or '#', close every [ and {)"}}
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		return nil, ValidationErrors{{File: file, Message: "the file is empty; write the fields described in the README"}}
@@ -178,6 +183,21 @@ func DecodeStrict(file string, data []byte, v any) (*Doc, ValidationErrors) {
 		out = append(out, FieldError{File: file, Message: s})
 	}
 	return doc, out
+}
+
+var reKey = regexp.MustCompile(`^\s*(?:-\s+)?([A-Za-z_][\w-]*)\s*:`)
+
+// keyOnLine returns the key written on a line of the source, if any, to
+// name the field of a syntax error.
+func keyOnLine(data []byte, line int) string {
+	lines := strings.Split(string(data), "\n")
+	if line < 1 || line > len(lines) {
+		return ""
+	}
+	if m := reKey.FindStringSubmatch(lines[line-1]); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 func kindName(goType string) string {

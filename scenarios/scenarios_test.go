@@ -143,8 +143,8 @@ func TestBrokenFiles(t *testing.T) {
 		{
 			name:     "YAML syntax error",
 			edit:     func(s string) string { return strings.Replace(s, "difficulty: 3", "difficulty: [3", 1) },
-			wantPath: "",
-			wantMsg:  []string{"YAML syntax error", "check the indentation and quoting"},
+			wantLine: 7, wantPath: "difficulty",
+			wantMsg: []string{"YAML syntax error", "check the indentation and quoting"},
 		},
 		{
 			name:     "wrong type",
