@@ -177,6 +177,7 @@ func compile(s *spec) (*Assessor, error) {
 	a.ids2.kOwn = a.ids["own"]
 	a.ids2.kProposePlan = a.ids["propose_plan"]
 	a.ids2.kRestateFact = a.ids["restate_fact"]
+	a.ids2.kRestateFeeling = a.ids["restate_feeling"]
 	a.ids2.kUseContext = a.ids["use_context"]
 	for _, code := range Codes() {
 		a.codeIDs = append(a.codeIDs, a.ids[code])
@@ -213,6 +214,7 @@ type knownIDs struct {
 	kOwn                int
 	kProposePlan        int
 	kRestateFact        int
+	kRestateFeeling     int
 	kUseContext         int
 }
 

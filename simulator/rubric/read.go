@@ -233,10 +233,14 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 		echo := strings.Trim(text[cs:ce], " ")
 		echo = strings.TrimRight(echo, "了吧吗呢啊")
 		echo = strings.TrimPrefix(echo, "only ")
-		short := utf8.RuneCountInString(echo) <= 6 && echo != "" && (echo[0] >= 0x80 || strings.Count(echo, " ") <= 2)
-		if short && ce < len(text) && text[ce] == '?' && utf8.RuneCountInString(echo) >= 2 && strings.Contains(custNorm, echo) &&
-			!r.has[a.ids2.kApologize] && !r.has[a.ids2.kAcknowledgeFeeling] {
-			r.mark(a.ids2.kArgue, a.trimSpan(d, cs, ce+1))
+		short := echo != "" && (echo[0] >= 0x80 && utf8.RuneCountInString(echo) <= 6 || echo[0] < 0x80 && strings.Count(echo, " ") <= 2)
+		if short && ce < len(text) && text[ce] == '?' && echoes(echo, custNorm) &&
+			!r.has[a.ids2.kApologize] && !r.has[a.ids2.kAcknowledgeFeeling] && !r.has[a.ids2.kOwn] && !r.has[a.ids2.kRestateFeeling] {
+			sp := a.trimSpan(d, cs, ce+1)
+			r.mark(a.ids2.kArgue, sp)
+			if r.has[a.questions] && r.ev[a.questions] == sp {
+				r.has[a.questions] = false // the echo disputes, it does not ask
+			}
 		}
 	}
 	for _, q := range r.quotes {
@@ -539,6 +543,29 @@ func (a *Assessor) trimSpan(d *doc, s, e int) span {
 		e--
 	}
 	return span{int32(s), int32(e)}
+}
+
+// echoes reports whether a short opening question repeats the customer:
+// the Chinese characters all appear in the message, or an English word of
+// four letters or more does ("Ripping you off?" after "You're ripping me off").
+func echoes(echo, customer string) bool {
+	if echo == "" {
+		return false
+	}
+	if echo[0] >= 0x80 {
+		for _, r := range echo {
+			if !strings.ContainsRune(customer, r) {
+				return false
+			}
+		}
+		return true
+	}
+	for w := range strings.FieldsSeq(echo) {
+		if len(w) >= 4 && strings.Contains(customer, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // quoteSpans finds text inside "…", 「…」 and 『…』.
