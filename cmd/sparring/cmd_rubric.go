@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -77,9 +76,9 @@ func loadRubric(file string) (*rubric.Assessor, error) {
 	if file == "" {
 		return rubric.New()
 	}
-	abs, err := filepath.Abs(file)
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("rubric: %w", err)
 	}
-	return rubric.Load(os.DirFS(filepath.Dir(abs)), filepath.Base(abs))
+	return rubric.Parse(file, data)
 }

@@ -243,6 +243,9 @@ func Load(fsys fs.FS, name string) (*Assessor, error) {
 	return parse(name, data)
 }
 
+// Parse builds an Assessor from rubric YAML; name is how errors refer to it.
+func Parse(name string, data []byte) (*Assessor, error) { return parse(name, data) }
+
 func parse(name string, data []byte) (*Assessor, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
