@@ -240,3 +240,20 @@ func TestConcludeCountsAPendingOverPromise(t *testing.T) {
 		t.Errorf("outcome %s, reason %q: want the pending over-promise counted", o, reason)
 	}
 }
+
+// TestConcludeBeforeAnythingAgreed: a calmer customer is not a kept one when
+// the trainee closes the chat before putting anything to them.
+func TestConcludeBeforeAnythingAgreed(t *testing.T) {
+	lib := mustLibrary(t)
+	sc := mustScenario(t, lib, "p03-day-five-return-en")
+	_, cts := play(t, sc, sc.Lang, 1, []turn{
+		{"Hello Mr Chen, I'm sorry the phone isn't what you hoped for. What made you change your mind?", sig("greet", "apologize", "ask")},
+	}, false)
+	o, reason, err := scripted.New().Conclude(context.Background(), simulator.ConcludeRequest{Scenario: sc, Lang: simulator.LangEN, State: cts[1].State})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o != simulator.OutcomeLost || !strings.Contains(reason, "before anything was agreed") {
+		t.Errorf("outcome %s (%q), want lost: nothing was agreed", o, reason)
+	}
+}

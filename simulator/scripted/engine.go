@@ -610,6 +610,11 @@ func (e *Engine) Conclude(_ context.Context, req simulator.ConcludeRequest) (sim
 	}
 	st.Pending = nil
 	o := st.judge(p)
+	if o == simulator.OutcomeRetained && !st.Agreed && st.openAny() {
+		// Calmer is not kept: closing before anything was put to the customer
+		// leaves them waiting, so they go (GUIDE §1.4: no abrupt close).
+		return simulator.OutcomeLost, reasonText(lang, "The conversation was closed before anything was agreed; the customer is still waiting for an answer.", "还没谈妥任何方案对话就结束了，客户仍在等一个答复。"), nil
+	}
 	switch {
 	case o != simulator.OutcomeLost && pendingReveal:
 		return o, reasonText(lang, "The customer leaves pleased, but the over-promise will be found out.", "客户暂时满意地离开，但过度承诺迟早会被发现。"), nil
