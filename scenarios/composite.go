@@ -39,7 +39,9 @@ type Composite struct {
 	cache map[string]*simulator.Scenario // "id@version" → parsed; versions never change
 }
 
-var _ simulator.Library = (*Composite)(nil)
+// The turn loop asks a VersionedLibrary for the version a session started
+// with (Simulator.ScenarioOf), so an edit never changes a session under way.
+var _ simulator.VersionedLibrary = (*Composite)(nil)
 
 // maxCached bounds the parsed-version cache; it is cleared when full.
 const maxCached = 512

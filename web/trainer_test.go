@@ -778,3 +778,52 @@ func pngWithText(key, text string) []byte {
 	chunk("IEND", nil)
 	return b.Bytes()
 }
+
+// TestEditDuringASessionDoesNotChangeIt: a trainer edits (and then deletes)
+// a scenario while a trainee is playing it; the session carries on under the
+// version it started with, on this instance and on another one.
+func TestEditDuringASessionDoesNotChangeIt(t *testing.T) {
+	b := redistest.Mini(t)
+	one, two := startTrainer(t, b), startTrainer(t, b)
+	good := scenarioYAML(t)
+	if r := trDo(t, "POST", one.URL+"/api/scenarios", trainerToken, "application/yaml", good); r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	c := webtest.Dial(t, one.WSURL, nil)
+	sess, _ := c.Start(authoredID, map[string]any{"trainee": "Mid"})
+	// Version 2 allows one reply only: under it the next reply would end the session.
+	if r := trDo(t, "PUT", one.URL+"/api/scenarios/"+authoredID, trainerToken, "application/yaml", strings.Replace(good, "max_turns: 8", "max_turns: 1", 1)); r.Status != 200 {
+		t.Fatalf("edit: %d %s", r.Status, r.Body)
+	}
+	last := 0
+	for _, f := range c.Reply("r1", parcelReplies[0]) {
+		if f.Type() == "end" || f.Type() == "error" {
+			t.Fatalf("the edit reached the running session: %v", f)
+		}
+		last = max(last, f.Seq())
+	}
+	if r := trDo(t, "DELETE", one.URL+"/api/scenarios/"+authoredID, trainerToken, "", ""); r.Status != 200 {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
+	}
+	// Resume on the other instance, whose library has cached nothing.
+	c2 := webtest.Dial(t, two.WSURL, nil)
+	c2.Send(map[string]any{"type": "resume", "session": sess.Str("session"), "token": sess.Str("token"), "after": last})
+	c2.Expect("session")
+	frames := c2.Reply("r2", parcelReplies[1])
+	if f := frames[0]; f.Type() != "ack" || f.Seq() != last+1 {
+		t.Fatalf("first frame after resume: %v, want the ack of r2 at seq %d", f, last+1)
+	}
+	for _, f := range frames {
+		if f.Type() == "end" || f.Type() == "error" {
+			t.Fatalf("after the delete, on another instance: %v", f)
+		}
+	}
+	c2.Send(map[string]any{"type": "end"})
+	rep := c2.Until("report")
+	if last := rep[len(rep)-1]; last.Obj("report").Int("turns") != 2 {
+		t.Errorf("report: %v", last)
+	}
+	if r := trDo(t, "GET", two.URL+"/api/scenarios/"+authoredID, "", "", ""); r.Status != 404 {
+		t.Errorf("deleted scenario still served: %d", r.Status)
+	}
+}
