@@ -26,10 +26,10 @@ type TrainerInstance struct {
 	Authoring *redisstore.Authoring
 }
 
-// StartTrainer starts a server like Start, with the trainer tools on. Two
-// instances on the same Backend share scenarios, sessions and reviews, as
-// two production servers on one Redis do. o.Web.TrainerTokens names the
-// trainer tokens.
+// StartTrainer starts a server like Start and also returns its trainer
+// stores. Two instances on the same Backend share scenarios, sessions,
+// reviews and contests, as two production servers on one Redis do.
+// o.Web.TrainerTokens names the trainer tokens.
 func StartTrainer(tb testing.TB, o Options) *TrainerInstance {
 	tb.Helper()
 	client := o.Backend.Client(tb)
@@ -66,6 +66,7 @@ func StartTrainer(tb testing.TB, o Options) *TrainerInstance {
 		Simulator: sim, Library: lib, Static: o.Static, Registry: reg,
 		Ready:     func(ctx context.Context) error { return client.Ping(ctx).Err() },
 		Authoring: lib, TrainerStore: auth, Calibrator: rules,
+		Contests: redisstore.NewContests(client, o.Backend.Prefix, 0),
 	})
 	hs := httptest.NewServer(srv)
 	in := &Instance{

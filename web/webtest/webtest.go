@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,12 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/sparring-gym/sparring/scenarios"
 	"github.com/sparring-gym/sparring/simulator"
-	"github.com/sparring-gym/sparring/simulator/redisstore"
 	"github.com/sparring-gym/sparring/simulator/redisstore/redistest"
-	"github.com/sparring-gym/sparring/simulator/rubric"
-	"github.com/sparring-gym/sparring/simulator/scripted"
 	"github.com/sparring-gym/sparring/web"
 )
 
@@ -55,51 +50,12 @@ type Instance struct {
 	stop  sync.Once
 }
 
-// Start builds and starts a server; it is shut down when the test ends.
+// Start builds and starts a server wired as cmd/sparring wires it: the
+// built-in and trainer-authored scenarios, the scripted engine, the rule
+// scorer, the Redis session store, trainer tools and contests. It is shut
+// down when the test ends.
 func Start(tb testing.TB, o Options) *Instance {
-	tb.Helper()
-	lib, err := scenarios.BuiltinLibrary()
-	if err != nil {
-		tb.Fatalf("library: %v", err)
-	}
-	rules, err := rubric.New()
-	if err != nil {
-		tb.Fatalf("rubric: %v", err)
-	}
-	var assessor simulator.Assessor = rules
-	if o.Assessor != nil {
-		assessor = o.Assessor(rules)
-	}
-	engine := scripted.New()
-	customers := map[simulator.Engine]simulator.Customer{simulator.EngineScripted: engine}
-	if o.Customers != nil {
-		for k, v := range o.Customers(engine) {
-			customers[k] = v
-		}
-	}
-	ttl := o.TTL
-	if ttl == 0 {
-		ttl = time.Hour
-	}
-	client := o.Backend.Client(tb)
-	sim := simulator.New(simulator.Deps{
-		Library: lib, Customers: customers, Assessor: assessor,
-		Store: redisstore.New(client, ttl, o.Backend.Prefix), Now: o.Now,
-	})
-	reg := prometheus.NewRegistry()
-	srv := web.NewServer(o.Web, web.Deps{
-		Simulator: sim, Library: lib, Static: o.Static, Registry: reg,
-		Ready: func(ctx context.Context) error { return client.Ping(ctx).Err() },
-
-		Contests: redisstore.NewContests(client, o.Backend.Prefix, 0), // issue 8
-	})
-	hs := httptest.NewServer(srv)
-	in := &Instance{
-		URL: hs.URL, WSURL: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws",
-		Server: srv, Sim: sim, Library: lib, Registry: reg, Redis: client, http: hs,
-	}
-	tb.Cleanup(in.Stop)
-	return in
+	return StartTrainer(tb, o).Instance
 }
 
 // Stop shuts the server down gracefully (close 1001 to every client).
