@@ -158,6 +158,10 @@ func scoreLine(ctx context.Context, a simulator.Assessor, find scenarioFinder, l
 		return scoreError{ID: in.ID, Error: "bad JSON: more than one value on the line"}
 	}
 	switch {
+	case in.ID == "":
+		// An answer without an id cannot be matched to its input by a
+		// caller that reorders or filters lines.
+		return scoreError{Error: "id is missing"}
 	case in.Text == nil:
 		return scoreError{ID: in.ID, Error: "text is missing"}
 	case strings.TrimSpace(*in.Text) == "":
