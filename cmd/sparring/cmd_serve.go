@@ -41,6 +41,7 @@ in-memory storage: nothing survives a restart.`,
 			if err != nil {
 				return err
 			}
+			tuneRuntime(env.getenv, env.stderr) // issue 9: fd limit, GOGC/GOMEMLIMIT defaults (runtime_tuning.go)
 			return serve(cmd.Context(), cfg, env.stdout, env.stderr)
 		},
 	}
