@@ -119,7 +119,8 @@ type loadResult struct {
 	Errors    map[string]int64
 	RSSBefore int64 // bytes, -1 unknown
 	RSSAfter  int64
-	Restarts  int64 // sessions that ended and were started again
+	CPU       time.Duration // server CPU time used during the phase (--server-pid), -1 unknown
+	Restarts  int64         // sessions that ended and were started again
 	Starts    int64
 	Scripts   float64 // script calls per reply, session starts' calls taken out
 	Commands  float64
@@ -297,10 +298,11 @@ func runPhase(ctx context.Context, o loadOptions, wsURL, target string, rss func
 			HandshakeTimeout: 20 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024,
 		},
 	}
-	res := &loadResult{Target: target, Mode: o.Mode, Sessions: o.Sessions, RSSBefore: -1, RSSAfter: -1}
+	res := &loadResult{Target: target, Mode: o.Mode, Sessions: o.Sessions, RSSBefore: -1, RSSAfter: -1, CPU: -1}
 	if rss != nil {
 		res.RSSBefore = rss()
 	}
+
 	before := commandStats(ctx, rdb)
 
 	runCtx, cancel := context.WithCancel(ctx)
@@ -333,6 +335,10 @@ func runPhase(ctx context.Context, o loadOptions, wsURL, target string, rss func
 	}
 	ready.Wait()
 	res.Connected = int(ok.Load())
+	cpuBefore := processCPU(o.ServerPID)
+	if target != "sparring" {
+		cpuBefore = -1 // the echo server runs in this process
+	}
 	startAt = time.Now()
 	connected.Done()
 
@@ -372,7 +378,39 @@ func runPhase(ctx context.Context, o loadOptions, wsURL, target string, rss func
 		res.Latencies = append(res.Latencies, l...)
 	}
 	slices.Sort(res.Latencies)
+	if cpuBefore >= 0 {
+		if after := processCPU(o.ServerPID); after >= 0 {
+			res.CPU = after - cpuBefore
+		}
+	}
 	return res, nil
+}
+
+// processCPU is the user+system CPU time of pid from /proc/<pid>/stat, or -1.
+func processCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return -1
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	if !ok {
+		return -1
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return -1
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticksPerSecond
 }
 
 // frame is what the client needs of a server frame.
@@ -806,6 +844,10 @@ func printResult(w io.Writer, r *loadResult) {
 	if r.RSSAfter >= 0 {
 		fmt.Fprintf(w, "[%s] server RSS: %s MiB before, %s MiB after; %s KiB per connected session\n",
 			r.Target, mib(r.RSSBefore), mib(r.RSSAfter), r.perConn())
+	}
+	if r.CPU >= 0 && r.Turns > 0 {
+		fmt.Fprintf(w, "[%s] server CPU: %.1f s in %.1f s (%.2f cores), %.0f µs per turn (restarted sessions included, first connections not)\n",
+			r.Target, r.CPU.Seconds(), r.Elapsed.Seconds(), r.CPU.Seconds()/r.Elapsed.Seconds(), float64(r.CPU.Microseconds())/float64(r.Turns))
 	}
 	if r.Commands > 0 {
 		fmt.Fprintf(w, "[%s] redis (INFO commandstats): %.3f script calls per reply after taking out %d session creations; %.1f commands per reply, commands inside scripts included\n",
