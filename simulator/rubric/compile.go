@@ -31,6 +31,9 @@ type Assessor struct {
 	clauses   map[string]int // folded whole clause → owner id
 	impZH     []string
 	impEN     map[string]bool
+	impLead   map[string]bool
+	impExempt []string
+	trim      []string
 }
 
 type signal struct {
@@ -150,6 +153,16 @@ func compile(s *spec) (*Assessor, error) {
 	a.impEN = map[string]bool{}
 	for _, w := range s.Imperatives.EN {
 		a.impEN[a.z.normalizePattern(w)] = true // "call" folds to "cal"
+	}
+	a.impLead = map[string]bool{}
+	for _, w := range s.Imperatives.Lead {
+		a.impLead[a.z.normalizePattern(w)] = true
+	}
+	for _, w := range s.Imperatives.Exempt {
+		a.impExempt = append(a.impExempt, a.z.normalizePattern(w))
+	}
+	for _, w := range s.ClauseTrim {
+		a.trim = append(a.trim, a.z.normalizePattern(w))
 	}
 	for i, w := range a.impZH {
 		a.impZH[i] = a.z.normalizePattern(w)

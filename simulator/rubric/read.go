@@ -155,7 +155,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 	for s := 0; s < len(text); {
 		cs, ce := d.clauseBounds(s)
 		s = ce + 1
-		if id, ok := a.clauses[strings.Trim(text[cs:ce], " ")]; ok && !r.inQuote(int32(cs)) {
+		if id, ok := a.clause(text[cs:ce]); ok && !r.inQuote(int32(cs)) {
 			r.mark(id, a.trimSpan(d, cs, min(ce+1, len(text))))
 		}
 	}
@@ -316,12 +316,47 @@ func ownedBy(hits []hit, owner int) []hit {
 	return out
 }
 
+// clause looks a whole clause up in clauses, also with trailing particles
+// and tags removed ("不晓得耶", "not a clue sorry").
+func (a *Assessor) clause(t string) (int, bool) {
+	t = strings.Trim(t, " ~")
+	for range 3 {
+		if id, ok := a.clauses[t]; ok {
+			return id, true
+		}
+		cut := false
+		for _, p := range a.trim {
+			if len(t) > len(p) && strings.HasSuffix(t, p) {
+				t = strings.Trim(t[:len(t)-len(p)], " ~")
+				cut = true
+				break
+			}
+		}
+		if !cut {
+			break
+		}
+	}
+	return 0, false
+}
+
 // imperative returns the length of a bare imperative opening sentence t
-// (after spaces), or 0.
+// (after spaces and lead words such as "just"), or 0.
 func (a *Assessor) imperative(t string) int {
 	t = strings.TrimLeft(t, " \n")
+	for range 2 {
+		i := strings.IndexAny(t, " ,")
+		if i <= 0 || !a.impLead[t[:i]] {
+			break
+		}
+		t = strings.TrimLeft(t[i:], " ,")
+	}
 	if t == "" {
 		return 0
+	}
+	for _, x := range a.impExempt {
+		if strings.HasPrefix(t, x) {
+			return 0
+		}
 	}
 	if t[0] < 0x80 {
 		w := t[:strings.IndexFunc(t+" ", func(c rune) bool { return !(c >= 'a' && c <= 'z') })]

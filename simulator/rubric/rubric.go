@@ -175,10 +175,17 @@ type spec struct {
 		Code     string   `yaml:"code"`
 		YieldsTo []string `yaml:"yields_to"`
 	} `yaml:"questions"`
-	Clauses     map[string][]string `yaml:"clauses"`
+	Clauses map[string][]string `yaml:"clauses"`
+	// ClauseTrim lists trailing particles and tags ("耶", "啊", "sorry")
+	// stripped from a clause before it is looked up in clauses.
+	ClauseTrim  []string `yaml:"clause_trim"`
 	Imperatives struct {
 		ZH []string `yaml:"zh"`
 		EN []string `yaml:"en"`
+		// Lead words ("just", "now") may come before the verb; Exempt
+		// openings ("go ahead", "hold on") are not orders.
+		Lead   []string `yaml:"lead"`
+		Exempt []string `yaml:"exempt"`
 	} `yaml:"imperatives"`
 	Names struct {
 		NotNames []string `yaml:"not_names"`
@@ -426,6 +433,11 @@ func (v *validator) check(s *spec) {
 	for code := range s.Clauses {
 		if !slices.Contains(Codes(), code) {
 			v.fail("unknown code "+code, "name a RUBRIC code", "clauses", code)
+		}
+	}
+	for _, w := range slices.Concat(s.ClauseTrim, s.Imperatives.Lead, s.Imperatives.Exempt) {
+		if strings.TrimSpace(w) == "" {
+			v.fail("empty word", "remove the empty entry", "imperatives")
 		}
 	}
 	for _, y := range s.Questions.YieldsTo {
