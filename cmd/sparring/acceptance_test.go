@@ -119,11 +119,14 @@ func startServer(t *testing.T, bin string, extra map[string]string) *server {
 		"SPARRING_HTTP_ADDR=" + addr,
 		"SPARRING_TRAINER_TOKENS=" + trainerToken + ",second-token",
 		"SPARRING_LOG_LEVEL=warn"}
-	if r := os.Getenv("SPARRING_TEST_REDIS_ADDR"); r != "" {
+	if r := os.Getenv("SPARRING_TEST_REDIS_ADDR"); r != "" && extra["SPARRING_REDIS_PREFIX"] == "" {
 		env = append(env, "SPARRING_REDIS_ADDRS="+r,
 			fmt.Sprintf("SPARRING_REDIS_PREFIX=acceptance-%d-%d:", os.Getpid(), time.Now().UnixNano()))
 	}
 	for k, v := range extra {
+		if k == "SPARRING_REDIS_PREFIX" {
+			env = append(env, "SPARRING_REDIS_ADDRS="+os.Getenv("SPARRING_TEST_REDIS_ADDR"))
+		}
 		env = append(env, k+"="+v)
 	}
 	s := &server{bin: bin, base: "http://" + addr, ws: "ws://" + addr + "/ws", output: &syncBuffer{}, done: make(chan error, 1)}
@@ -834,6 +837,15 @@ func TestAcceptance(t *testing.T) {
 	t.Run("contest", func(t *testing.T) { testContest(t, s) })
 	t.Run("play", func(t *testing.T) { testPlay(t, s) })
 	t.Run("score-cli", func(t *testing.T) { testScoreCLI(t, bin) })
+	t.Run("score-vocabulary", func(t *testing.T) { testScoreVocabulary(t, bin) })
+	t.Run("ws/pipelined", func(t *testing.T) { testPipelined(t, s) })
+	t.Run("ws/max-turns", func(t *testing.T) { testMaxTurns(t, s, byID) })
+	t.Run("ws/resume-ended", func(t *testing.T) { testResumeEnded(t, s) })
+	t.Run("ws/violations-close", func(t *testing.T) { testViolationsClose(t, s) })
+	t.Run("ws/parallel", func(t *testing.T) { testParallel(t, s) })
+	t.Run("authored", func(t *testing.T) { testAuthored(t, s) })
+	t.Run("restart", func(t *testing.T) { testRestart(t, bin) })
+	t.Run("storage-down", func(t *testing.T) { testStorageDown(t, bin) })
 	t.Run("shutdown", func(t *testing.T) {
 		c := s.dial(t)
 		c.start(map[string]any{"scenario": "p01-lost-manuscript-en"})
@@ -1634,14 +1646,30 @@ var playScripts = []struct {
 		}},
 }
 
-// play runs one scripted trainee to the end and returns the report.
-func play(t *testing.T, s *server, scenario string, lines []string) frame {
+// play runs one scripted trainee to the end and returns the report. A reply
+// with a negative signal must raise the customer's anger (RUBRIC: negative
+// signals "raise the customer's anger") until it is at 100.
+func play(t *testing.T, s *server, scenario string, lines []string, rude bool) frame {
 	t.Helper()
 	c := s.dial(t)
-	c.start(map[string]any{"scenario": scenario})
+	_, open := c.start(map[string]any{"scenario": scenario})
 	var rep frame
+	anger := open.obj("mood").int("anger")
 	for i, l := range lines {
 		r := c.reply(fmt.Sprintf("t%d", i+1), l, true)
+		negative := false
+		for _, sg := range r.feedback.arr("signals") {
+			negative = negative || sg.(map[string]any)["polarity"] == "-"
+		}
+		if rude && !negative {
+			t.Logf("rude reply %q drew no negative signal: %v", l, r.feedback)
+		}
+		if negative && r.customer != nil {
+			if a := r.customer.obj("mood").int("anger"); a <= anger && anger < 100 {
+				t.Errorf("rude reply %q: anger %d -> %d, want a rise (feedback %v, customer %v)", l, anger, a, r.feedback, r.customer)
+			}
+			anger = r.customer.obj("mood").int("anger")
+		}
 		if r.report != nil {
 			rep = r.report
 			break
@@ -1651,14 +1679,26 @@ func play(t *testing.T, s *server, scenario string, lines []string) frame {
 		_, rep = c.end()
 	}
 	checkSeqs(t, c)
+	// Every evidence quote of the report comes from the trainee's replies.
+	for name, v := range rep.obj("report").obj("steps") {
+		for _, q := range frame(v.(map[string]any)).arr("evidence") {
+			found := false
+			for _, l := range lines {
+				found = found || strings.Contains(l, fmt.Sprint(q))
+			}
+			if !found {
+				t.Errorf("report step %s quotes %q, which no reply says", name, q)
+			}
+		}
+	}
 	return rep.obj("report")
 }
 
 func testPlay(t *testing.T, s *server) {
 	for _, ps := range playScripts {
 		t.Run(ps.scenario, func(t *testing.T) {
-			good := play(t, s, ps.scenario, ps.good)
-			rude := play(t, s, ps.scenario, ps.rude)
+			good := play(t, s, ps.scenario, ps.good, false)
+			rude := play(t, s, ps.scenario, ps.rude, true)
 			gt, rt := good.num("total"), rude.num("total")
 			t.Logf("%s: excellent %v (%s), rude %v (%s)", ps.scenario, gt, good.str("outcome"), rt, rude.str("outcome"))
 			if gt < rt+25 {
@@ -1775,5 +1815,508 @@ func testScoreCLI(t *testing.T, bin string) {
 				t.Errorf("line %d (%s): signals %v lack %s", i+1, in.str("text"), got, w)
 			}
 		}
+	}
+}
+
+// testPipelined sends two replies without waiting: both are processed, in
+// order, with contiguous seqs.
+func testPipelined(t *testing.T, s *server) {
+	c := s.dial(t)
+	c.start(map[string]any{"scenario": "p03-day-five-return-en"})
+	c.send(map[string]any{"type": "reply", "id": "p1", "text": "Hello Mr Chen, I'm Lin from support."})
+	c.send(map[string]any{"type": "reply", "id": "p2", "text": "What made you want to return the phone?"})
+	var acks []frame
+	for len(acks) < 2 || c.seqs[len(c.seqs)-1] < acks[1].int("seq")+2 {
+		f := c.read()
+		switch f.typ() {
+		case "ack":
+			acks = append(acks, f)
+		case "feedback", "customer":
+		default:
+			t.Fatalf("unexpected %v", f)
+		}
+	}
+	if acks[0].str("id") != "p1" || acks[1].str("id") != "p2" || acks[0].int("turn") != 1 || acks[1].int("turn") != 2 {
+		t.Errorf("acks %v %v", acks[0], acks[1])
+	}
+	checkSeqs(t, c)
+}
+
+// testMaxTurns: a scenario never takes more replies than its max_turns.
+func testMaxTurns(t *testing.T, s *server, byID map[string]frame) {
+	c := s.dial(t)
+	sess, _ := c.start(map[string]any{"scenario": "d03-welcome-opener"})
+	max := sess.obj("scenario").int("max_turns")
+	if max < 1 || max > 5 {
+		t.Skipf("max_turns %d", max)
+	}
+	ended := false
+	for i := 1; i <= max && !ended; i++ {
+		r := c.reply(fmt.Sprintf("m%d", i), "Hello, I'm Lin from online support. How can I help you today?", true)
+		ended = r.report != nil
+	}
+	if !ended {
+		c.send(map[string]any{"type": "reply", "id": "over", "text": "Anything else I can help with?"})
+		f := c.read()
+		switch {
+		case f.typ() == "end":
+			c.expect("report")
+		case f.typ() == "error" && f.str("code") == "session_ended":
+		default:
+			t.Errorf("reply %d of a %d-turn scenario answered %v", max+1, max, f)
+		}
+	}
+	checkSeqs(t, c)
+}
+
+func testResumeEnded(t *testing.T, s *server) {
+	c := s.dial(t)
+	sess, open := c.start(map[string]any{"scenario": "p01-lost-manuscript-en"})
+	r := c.reply("a", "Hello Ms Zhao, I'm Lin from support.", true)
+	e, rep := c.end()
+	all := append(append([]frame{open}, r.frames...), e, rep)
+	d := s.dial(t)
+	d.send(map[string]any{"type": "resume", "session": sess.str("session"), "token": sess.str("token"), "after": 0})
+	if rs := d.expect("session"); rs.str("state") != "ended" {
+		t.Errorf("resumed ended session: state %q", rs.str("state"))
+	}
+	for _, want := range all {
+		if got := d.read(); got.String() != want.String() {
+			t.Errorf("replay:\n got %v\nwant %v", got, want)
+		}
+	}
+	d.send(map[string]any{"type": "reply", "id": "b", "text": "Anything else?"})
+	d.expectError("session_ended")
+}
+
+// testViolationsClose: a client that keeps sending oversize frames is cut off
+// with 1008 or 1009.
+func testViolationsClose(t *testing.T, s *server) {
+	c := s.dial(t)
+	big := `{"type":"reply","id":"x","text":"` + strings.Repeat("a", 20<<10) + `"}`
+	for i := 0; i < 14; i++ {
+		if err := c.c.WriteMessage(websocket.TextMessage, []byte(big)); err != nil {
+			break // already closed
+		}
+	}
+	for i := 0; i < 20; i++ {
+		f, err := c.readTimeout(10 * time.Second)
+		if err != nil {
+			if !websocket.IsCloseError(err, websocket.ClosePolicyViolation, websocket.CloseMessageTooBig) {
+				t.Errorf("closed with %v, want 1008 or 1009", err)
+			}
+			return
+		}
+		if f.typ() != "error" || (f.str("code") != "too_large" && f.str("code") != "rate_limited") {
+			t.Errorf("unexpected %v", f)
+		}
+	}
+	t.Error("14 oversize frames in a row did not close the connection")
+}
+
+// testParallel: concurrent sessions do not see each other's events.
+func testParallel(t *testing.T, s *server) {
+	for i := 0; i < 4; i++ {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			c := s.dial(t)
+			scen := []string{"p01-lost-manuscript-en", "p01-lost-manuscript-zh", "p05-broadband-date-en", "p06-card-stopped-zh"}[i]
+			sess, _ := c.start(map[string]any{"scenario": scen, "trainee": fmt.Sprintf("Parallel %d", i)})
+			for j := 1; j <= 3; j++ {
+				text := fmt.Sprintf("Session %d reply %d: could you tell me a little more about what happened?", i, j)
+				r := c.reply(fmt.Sprintf("p%d", j), text, true)
+				if r.ack.int("turn") != j {
+					t.Errorf("ack %v", r.ack)
+				}
+				if r.report != nil {
+					break
+				}
+			}
+			checkSeqs(t, c)
+			code, b := httpDo(t, "GET", s.base+"/api/sessions/"+sess.str("session"), "Bearer "+sess.str("token"), "")
+			if code != 200 {
+				t.Fatalf("GET session %d", code)
+			}
+			for k := 0; k < 4; k++ {
+				if k != i && bytes.Contains(b, []byte(fmt.Sprintf("Session %d reply", k))) {
+					t.Errorf("session %d holds session %d's replies", i, k)
+				}
+			}
+		})
+	}
+}
+
+// authoredScenario is d03 under a new id with the given clock.
+func authoredScenario(t *testing.T, id string, limit int) string {
+	t.Helper()
+	b, err := os.ReadFile("../../scenarios/data/d03-welcome-opener.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := string(b)
+	for old, new := range map[string]string{
+		"id: d03-welcome-opener": "id: " + id,
+		"time_limit_s: 60":       fmt.Sprintf("time_limit_s: %d", limit),
+		"max_turns: 1":           "max_turns: 6",
+	} {
+		if !strings.Contains(y, old) {
+			t.Fatalf("d03 no longer has %q", old)
+		}
+		y = strings.Replace(y, old, new, 1)
+	}
+	return y
+}
+
+func postYAML(t *testing.T, url, body string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+trainerToken)
+	req.Header.Set("Content-Type", "application/yaml")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// testAuthored covers an untimed scenario (no deadline) and one whose clock
+// runs out (outcome timeout), both authored through the trainer API.
+func testAuthored(t *testing.T, s *server) {
+	nonce := fmt.Sprint(time.Now().UnixNano() % 1e9)
+	untimed, timed := "acc-untimed-"+nonce, "acc-timed-"+nonce
+	for id, limit := range map[string]int{untimed: 0, timed: 2} {
+		if code, b := postYAML(t, s.base+"/api/scenarios", authoredScenario(t, id, limit)); code != 201 {
+			t.Fatalf("POST %s = %d: %s", id, code, b)
+		}
+		defer func(id string) {
+			if code, b := httpDo(t, "DELETE", s.base+"/api/scenarios/"+id, "Bearer "+trainerToken, ""); code/100 != 2 {
+				t.Errorf("DELETE %s = %d: %s", id, code, b)
+			}
+		}(id)
+	}
+	listed := 0
+	for _, sc := range getScenarios(t, s) {
+		if sc.str("id") == untimed || sc.str("id") == timed {
+			listed++
+		}
+	}
+	if listed != 2 {
+		t.Errorf("%d of the 2 authored scenarios listed", listed)
+	}
+	t.Run("untimed", func(t *testing.T) {
+		c := s.dial(t)
+		sess, _ := c.start(map[string]any{"scenario": untimed})
+		if sess.has("deadline") {
+			t.Errorf("untimed session has deadline %v, want it absent", sess["deadline"])
+		}
+	})
+	t.Run("timeout", func(t *testing.T) {
+		c := s.dial(t)
+		sess, _ := c.start(map[string]any{"scenario": timed})
+		dl, err := time.Parse(time.RFC3339, sess.str("deadline"))
+		if err != nil {
+			t.Fatalf("deadline %v", sess["deadline"])
+		}
+		if d := time.Until(dl); d > 4*time.Second || d < -2*time.Second {
+			t.Errorf("deadline %s is %v away, want about 2s", dl, d)
+		}
+		time.Sleep(3 * time.Second)
+		f, err := c.readTimeout(2 * time.Second)
+		if errors.Is(err, errQuiet) {
+			c.send(map[string]any{"type": "reply", "id": "late", "text": "Hello, I'm Lin. How can I help?"})
+			f = c.read()
+		}
+		if f == nil {
+			t.Fatalf("read: %v", err)
+		}
+		if f.typ() == "ack" {
+			t.Errorf("a reply after the deadline was accepted: %v", f)
+			for f.typ() != "end" {
+				f = c.read()
+			}
+		}
+		if f.typ() != "end" || f.str("outcome") != "timeout" {
+			t.Fatalf("after the deadline: %v, want end with outcome timeout", f)
+		}
+		rep := c.expect("report")
+		if rep.obj("report").str("outcome") != "timeout" {
+			t.Errorf("report outcome %q", rep.obj("report").str("outcome"))
+		}
+		checkSeqs(t, c)
+	})
+}
+
+// testRestart: with Redis, a session survives a server restart and resumes.
+func testRestart(t *testing.T, bin string) {
+	if os.Getenv("SPARRING_TEST_REDIS_ADDR") == "" {
+		t.Skip("SPARRING_TEST_REDIS_ADDR not set: embedded storage does not outlive the process")
+	}
+	prefix := fmt.Sprintf("acceptance-restart-%d:", time.Now().UnixNano())
+	a := startServer(t, bin, map[string]string{"SPARRING_REDIS_PREFIX": prefix})
+	c := a.dial(t)
+	sess, open := c.start(map[string]any{"scenario": "p01-lost-manuscript-zh"})
+	r := c.reply("a", "赵女士您好,我是客服小林。真的很抱歉让您遇到这种事。", true)
+	all := append([]frame{open}, r.frames...)
+	a.stop(t)
+	b := startServer(t, bin, map[string]string{"SPARRING_REDIS_PREFIX": prefix})
+	d := b.dial(t)
+	d.send(map[string]any{"type": "resume", "session": sess.str("session"), "token": sess.str("token"), "after": 0})
+	if rs := d.expect("session"); rs.str("state") != "active" {
+		t.Errorf("after restart: %v", rs)
+	}
+	for _, want := range all {
+		if got := d.read(); got.String() != want.String() {
+			t.Errorf("replay after restart:\n got %v\nwant %v", got, want)
+		}
+	}
+	r2 := d.reply("b", "您是什么时候发现的?", true)
+	if r2.ack.int("turn") != 2 || r2.ack.int("seq") != all[len(all)-1].int("seq")+1 {
+		t.Errorf("after restart: ack %v", r2.ack)
+	}
+	b.stop(t)
+}
+
+// startRedis runs a private redis-server (so the test may kill it).
+func startRedis(t *testing.T, addr string) *exec.Cmd {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	for i := 0; i < 100; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return cmd
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("redis-server did not start")
+	return nil
+}
+
+// testStorageDown: with its Redis gone the server stays alive, is not
+// ready, and answers unavailable without dropping the connection.
+func testStorageDown(t *testing.T, bin string) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("no redis-server on PATH")
+	}
+	raddr := freeAddr(t)
+	redis := startRedis(t, raddr)
+	s := startServer(t, bin, map[string]string{"SPARRING_REDIS_ADDRS": raddr})
+	if code, _ := httpDo(t, "GET", s.base+"/readyz", "", ""); code != 200 {
+		t.Fatalf("readyz with Redis up = %d", code)
+	}
+	c := s.dial(t)
+	c.start(map[string]any{"scenario": "p01-lost-manuscript-en"})
+	_ = redis.Process.Kill()
+	_ = redis.Wait()
+	if code, _ := httpDo(t, "GET", s.base+"/healthz", "", ""); code != 200 {
+		t.Errorf("healthz with Redis down = %d, want 200 (liveness)", code)
+	}
+	if code, _ := httpDo(t, "GET", s.base+"/readyz", "", ""); code == 200 {
+		t.Errorf("readyz with Redis down = 200")
+	}
+	c.send(map[string]any{"type": "reply", "id": "a", "text": "Hello Ms Zhao, I'm Lin."})
+	f, err := c.readTimeout(30 * time.Second)
+	if err != nil {
+		t.Fatalf("reply with Redis down: %v", err)
+	}
+	if f.typ() != "error" || f.str("code") != "unavailable" {
+		t.Errorf("reply with Redis down: %v, want error unavailable", f)
+	}
+	d := s.dial(t)
+	d.send(map[string]any{"type": "start", "scenario": "p01-lost-manuscript-en", "trainee": "Ann"})
+	f, err = d.readTimeout(30 * time.Second)
+	if err != nil {
+		t.Fatalf("start with Redis down: %v", err)
+	}
+	if f.typ() != "error" || f.str("code") != "unavailable" {
+		t.Errorf("start with Redis down: %v, want error unavailable", f)
+	}
+	// Back up (empty): new sessions work again on the same connection.
+	startRedis(t, raddr)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, _ := httpDo(t, "GET", s.base+"/readyz", "", "")
+		if code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz still %d after Redis came back", code)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	d.start(map[string]any{"scenario": "p01-lost-manuscript-en"})
+	s.stop(t)
+}
+
+// scoreCase is one fresh reply (not from RUBRIC, GUIDE or the labelled sets)
+// and the codes the RUBRIC says it shows. known names a deviation already
+// reported for the scorer (simulator/rubric): the case is skipped while it
+// still fails, and logs when it starts passing.
+type scoreCase struct {
+	id, lang, text string
+	want, forbid   []string
+	steps          []string // steps that must be shown
+	known          string
+}
+
+var scoreCases = []scoreCase{
+	{id: "en-greet", lang: "en", text: "Good morning! Thanks for reaching out.", want: []string{"greet"}},
+	{id: "en-identify", lang: "en", text: "My name is Priya and I'll be looking after you today.", want: []string{"identify"}},
+	{id: "en-offer", lang: "en", text: "What can I do for you today?", want: []string{"offer_help"}},
+	{id: "en-apologize", lang: "en", text: "I apologise for the trouble this has caused you.", want: []string{"apologize"}},
+	{id: "en-ack", lang: "en", text: "I completely understand how annoying that must be.", want: []string{"acknowledge_feeling"}},
+	{id: "en-ask", lang: "en", text: "Could you tell me when the package was supposed to arrive?", want: []string{"ask"}},
+	{id: "en-restate", lang: "en", text: "Just to check I've got this right: the heater stopped on Tuesday and you've already reset it twice?", want: []string{"restate_fact"}},
+	{id: "en-feeling", lang: "en", text: "It sounds like you feel really let down by us.", want: []string{"restate_feeling"}},
+	{id: "en-options", lang: "en", text: "There are two ways we can go: a replacement next week, or a full repair by Friday.", want: []string{"options"}},
+	{id: "en-recommend", lang: "en", text: "I'd recommend the replacement, because it gets you a working unit sooner.", want: []string{"recommend"}},
+	{id: "en-expect", lang: "en", text: "It usually takes three to five working days, though I can't promise the exact day.", want: []string{"set_expectation"}, forbid: []string{"over_promise"}},
+	{id: "en-own", lang: "en", text: "I'll personally follow this up until it's sorted.", want: []string{"own"}},
+	{id: "en-plan", lang: "en", text: "Here's the plan: I'll order the part today, the technician will call you on Thursday, and I'll check in with you on Friday.", want: []string{"propose_plan"}},
+	{id: "en-check", lang: "en", text: "Does that sound okay to you?", want: []string{"check_agreement"}},
+	{id: "en-refuse-alt", lang: "en", text: "I'm afraid I can't refund it because it's past 30 days, but I can offer a free repair instead.", want: []string{"refuse_with_alternative"}, forbid: []string{"flat_refusal"}},
+	{id: "en-escalate", lang: "en", text: "I'm passing this to my supervisor with all the details, so you won't have to explain it again.", want: []string{"escalate_cleanly"}},
+	{id: "en-confirm", lang: "en", text: "Is everything working properly now?", want: []string{"confirm_satisfaction"}},
+	{id: "en-more", lang: "en", text: "Is there anything else I can help you with?", want: []string{"offer_more"}},
+	{id: "en-future", lang: "en", text: "Your reference number is 55821; you can call me directly on extension 204.", want: []string{"future_contact"}},
+	{id: "en-thanks", lang: "en", text: "Thank you so much for your patience today.", want: []string{"appreciate"}},
+	{id: "en-command", lang: "en", text: "Send me a photo of the receipt now.", want: []string{"command"}, forbid: []string{"ask"},
+		known: "scorer: an order is also credited as ask+ (understand step, score 5)"},
+	{id: "en-blame", lang: "en", text: "That's the courier's fault, not ours.", want: []string{"blame"}},
+	{id: "en-overpromise", lang: "en", text: "Don't worry, I promise it will definitely arrive tomorrow morning.", want: []string{"over_promise"}},
+	{id: "en-unknown", lang: "en", text: "I have no idea.", want: []string{"flat_unknown"}},
+	{id: "en-refusal", lang: "en", text: "No. We don't do that.", want: []string{"flat_refusal"}},
+	{id: "en-showoff", lang: "en", text: "Technically that's not a modem, it's an ONT, as anyone in networking knows.", want: []string{"show_off"}},
+	{id: "en-minimize", lang: "en", text: "It's only a small scratch, hardly worth worrying about.", want: []string{"minimize"}},
+	{id: "en-calm", lang: "en", text: "Please just relax and stop shouting.", want: []string{"calm_down"}},
+	{id: "en-argue", lang: "en", text: "That's impossible, our drivers never leave parcels outside.", want: []string{"argue"}},
+	{id: "en-irritation", lang: "en", text: "Like I said before, you need to restart it.", want: []string{"irritation"}},
+	{id: "en-insult", lang: "en", text: "Are you an idiot or something?", want: []string{"insult"}},
+	{id: "en-blame-customer", lang: "en", text: "You signed for the rules, that's your problem.", want: []string{"blame"},
+		known: "scorer: blaming the customer (you signed…, that's your problem) scores inform+ (20) and lowers the customer's anger"},
+	{id: "zh-argue-virus", lang: "zh", text: "记录显示我们维修时根本没动硬盘,应该是中病毒了。", want: []string{"argue"},
+		known: "scorer: disputing the customer's account (记录显示我们根本没动硬盘) draws no signal at all; the en twin draws argue-"},
+	{id: "en-argue-virus", lang: "en", text: "The log shows we never touched the disk. It was probably a virus.", want: []string{"argue"}},
+	{id: "en-not-blame", lang: "en", text: "I'm not blaming you at all, these things happen.", forbid: []string{"blame"}},
+	{id: "zh-greet", lang: "zh", text: "上午好,欢迎联系我们。", want: []string{"greet"}, forbid: []string{"future_contact"},
+		known: "scorer: 欢迎联系我们 (a welcome) is read as future_contact+"},
+	{id: "zh-identify", lang: "zh", text: "我是今天为您服务的客服小王。", want: []string{"identify"}},
+	{id: "zh-offer", lang: "zh", text: "请问有什么需要我帮忙的?", want: []string{"offer_help"}},
+	{id: "zh-apologize", lang: "zh", text: "实在对不起,给您带来不便了。", want: []string{"apologize"}},
+	{id: "zh-ack", lang: "zh", text: "我能理解您现在一定很着急。", want: []string{"acknowledge_feeling"}},
+	{id: "zh-ask", lang: "zh", text: "请问您是哪天下的单?", want: []string{"ask"}},
+	{id: "zh-restate", lang: "zh", text: "跟您确认一下,您是周二收到货,当天就发现屏幕有裂痕,对吗?", want: []string{"restate_fact"}, forbid: []string{"future_contact"},
+		known: "scorer: a restated fact (跟您确认一下…对吗?) is also read as future_contact+"},
+	{id: "zh-options", lang: "zh", text: "现在有两个办法:一是给您换新,二是全额退款。", want: []string{"options"}},
+	{id: "zh-recommend", lang: "zh", text: "我建议您选换新,因为今天就能发货。", want: []string{"recommend"}},
+	{id: "zh-expect", lang: "zh", text: "一般三到五个工作日能到,具体时间我没法保证。", want: []string{"set_expectation"}, forbid: []string{"over_promise"}},
+	{id: "zh-own", lang: "zh", text: "这个问题我会负责跟到底。", want: []string{"own"}},
+	{id: "zh-check", lang: "zh", text: "您觉得这样行吗?", want: []string{"check_agreement"}},
+	{id: "zh-refuse-alt", lang: "zh", text: "很抱歉,超过七天不能退货,不过我可以帮您申请免费维修。", want: []string{"refuse_with_alternative"}, forbid: []string{"flat_refusal"}},
+	{id: "zh-escalate", lang: "zh", text: "我把情况整理好转给我们主管,您不用再重复说一遍。", want: []string{"escalate_cleanly"}},
+	{id: "zh-confirm", lang: "zh", text: "现在能正常用了吗?", want: []string{"confirm_satisfaction"}},
+	{id: "zh-more", lang: "zh", text: "请问还有什么可以帮您的吗?", want: []string{"offer_more"}},
+	{id: "zh-future", lang: "zh", text: "您的服务单号是 88231,有问题随时打这个电话找我。", want: []string{"future_contact"}},
+	{id: "zh-thanks", lang: "zh", text: "非常感谢您的理解和配合。", want: []string{"appreciate"}},
+	{id: "zh-command", lang: "zh", text: "你把订单号发过来。", want: []string{"command"}},
+	{id: "zh-blame", lang: "zh", text: "这是快递公司的问题,跟我们没关系。", want: []string{"blame"}},
+	{id: "zh-overpromise", lang: "zh", text: "放心,我保证明天一定给您送到。", want: []string{"over_promise"}},
+	{id: "zh-unknown", lang: "zh", text: "这个我不清楚。", want: []string{"flat_unknown"}},
+	{id: "zh-refusal", lang: "zh", text: "不可以,公司规定。", want: []string{"flat_refusal"}},
+	{id: "zh-minimize", lang: "zh", text: "这点小事不用这么在意。", want: []string{"minimize"}},
+	{id: "zh-calm", lang: "zh", text: "您先冷静一下,别嚷嚷。", want: []string{"calm_down"}},
+	{id: "zh-argue", lang: "zh", text: "不可能,我们的产品从来没出过这种问题。", want: []string{"argue"}},
+	{id: "zh-irritation", lang: "zh", text: "刚才不是跟你说过了吗?", want: []string{"irritation"}, forbid: []string{"ask", "restate_fact"},
+		known: "scorer: the rhetorical 刚才不是跟你说过了吗? scores ask+ restate_fact+ (39) instead of irritation-"},
+	{id: "zh-insult", lang: "zh", text: "你脑子有问题吧?", want: []string{"insult"}},
+	{id: "zh-no-guarantee", lang: "zh", text: "我不能保证明天一定修好,但我会尽力。", want: []string{"set_expectation"}, forbid: []string{"over_promise"}},
+	{id: "zh-quote", lang: "zh", text: "您刚才说\"你们就是骗子\",我理解您现在很生气。", forbid: []string{"insult", "blame", "argue"}},
+	// RUBRIC: a step is "what a reply shows"; a standalone line that thanks
+	// the customer shows retain, one that checks a plan shows agree.
+	{id: "en-thanks-step", lang: "en", text: "Thank you so much for your patience today.", steps: []string{"retain"},
+		known: "scorer: order rule (no retain before agree) applies to a standalone line: appreciate+ with steps [] and score 0"},
+	{id: "zh-more-step", lang: "zh", text: "请问还有什么可以帮您的吗?", steps: []string{"retain"},
+		known: "scorer: order rule (no retain before agree) applies to a standalone line: offer_more+ without the retain step"},
+	{id: "en-check-step", lang: "en", text: "Does that sound okay to you?", steps: []string{"agree"},
+		known: "scorer: order rule (no agree before understand) applies to a standalone line: check_agreement+ with steps [] and score 0"},
+}
+
+// testScoreVocabulary runs fresh replies through `sparring score`, with and
+// without lang (detection), and checks the RUBRIC codes they show.
+func testScoreVocabulary(t *testing.T, bin string) {
+	var in strings.Builder
+	for _, c := range scoreCases {
+		line, _ := json.Marshal(map[string]string{"id": c.id, "text": c.text, "lang": c.lang})
+		in.Write(append(line, '\n'))
+		line, _ = json.Marshal(map[string]string{"id": c.id + "/detect", "text": c.text})
+		in.Write(append(line, '\n'))
+	}
+	cmd := exec.Command(bin, "score")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	cmd.Stdin = strings.NewReader(in.String())
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("sparring score: %v", err)
+	}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) != 2*len(scoreCases) {
+		t.Fatalf("%d lines out for %d in", len(lines), 2*len(scoreCases))
+	}
+	for i, c := range scoreCases {
+		t.Run(c.id, func(t *testing.T) {
+			var problems []string
+			for k, line := range lines[2*i : 2*i+2] {
+				var o struct {
+					ID      string   `json:"id"`
+					Steps   []string `json:"steps"`
+					Signals []struct {
+						Code, Polarity, Evidence string
+					} `json:"signals"`
+					Score int `json:"score"`
+				}
+				if err := json.Unmarshal([]byte(line), &o); err != nil {
+					t.Fatalf("%q: %v", line, err)
+				}
+				if want := []string{c.id, c.id + "/detect"}[k]; o.ID != want {
+					t.Fatalf("id %q, want %q", o.ID, want)
+				}
+				got, steps := map[string]bool{}, map[string]bool{}
+				for _, s := range o.Signals {
+					got[s.Code] = true
+				}
+				for _, s := range o.Steps {
+					steps[s] = true
+				}
+				for _, w := range c.want {
+					if !got[w] {
+						problems = append(problems, fmt.Sprintf("%s: lacks %s: %s", o.ID, w, line))
+					}
+				}
+				for _, f := range c.forbid {
+					if got[f] {
+						problems = append(problems, fmt.Sprintf("%s: shows %s: %s", o.ID, f, line))
+					}
+				}
+				for _, st := range c.steps {
+					if !steps[st] {
+						problems = append(problems, fmt.Sprintf("%s: step %s missing: %s", o.ID, st, line))
+					}
+				}
+			}
+			switch {
+			case len(problems) > 0 && c.known != "":
+				t.Skipf("known deviation (%s): %s", c.known, strings.Join(problems, "; "))
+			case len(problems) > 0:
+				t.Error(strings.Join(problems, "\n"))
+			case c.known != "":
+				t.Logf("known deviation %q no longer reproduces", c.known)
+			}
+		})
 	}
 }
