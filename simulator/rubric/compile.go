@@ -34,6 +34,7 @@ type Assessor struct {
 	impLead   map[string]bool
 	impExempt []string
 	trim      []string
+	sayNot    []string
 }
 
 type signal struct {
@@ -160,6 +161,9 @@ func compile(s *spec) (*Assessor, error) {
 	}
 	for _, w := range s.Imperatives.Exempt {
 		a.impExempt = append(a.impExempt, a.z.normalizePattern(w))
+	}
+	for _, w := range s.Quotes.SayNot {
+		a.sayNot = append(a.sayNot, a.z.normalizePattern(w))
 	}
 	for _, w := range s.ClauseTrim {
 		a.trim = append(a.trim, a.z.normalizePattern(w))

@@ -238,6 +238,12 @@ func numbersIn(s string) []number {
 			continue
 		}
 		u := unitNone
+		if idLike(s, i, j) {
+			// "SF-66120-C", "A20931", "#4412": a case or order number, not an amount.
+			out = append(out, number{value: v, unit: unitOther, at: i})
+			i = j
+			continue
+		}
 		before := strings.TrimRight(s[:i], " ")
 		after := strings.TrimLeft(s[j:], " ")
 		if len(after) > 0 && after[0] == 'k' && (len(after) == 1 || !isAlnumByte(after[1])) {
@@ -262,6 +268,38 @@ func numbersIn(s string) []number {
 		i = j
 	}
 	return out
+}
+
+// idLike reports whether the digits s[i:j] belong to an identifier: glued
+// to letters, or joined by '-' or '#' to letters or more digits of an id,
+// or a long bare run no one writes as an amount.
+func idLike(s string, i, j int) bool {
+	letter := func(b byte) bool { return b >= 'a' && b <= 'z' }
+	if i > 0 {
+		switch p := s[i-1]; {
+		case letter(p), p == '#', p == '_':
+			return true
+		case p == '-' || p == '/':
+			if i > 1 && letter(s[i-2]) {
+				return true
+			}
+		}
+	}
+	if j < len(s) && (s[j] == '-' || s[j] == '_') && j+1 < len(s) && letter(s[j+1]) {
+		return true
+	}
+	if j+1 < len(s) && letter(s[j]) && letter(s[j+1]) && !hasAnyPrefix(s[j:], "kg", "gb", "am", "pm", "yuan", "rmb", "cny", "day", "hour", "min", "week", "month", "year", "percent", "dollar", "pound", "euro", "working", "business", "calendar") {
+		return true
+	}
+	digits := 0
+	for k := i; k < j; k++ {
+		if s[k] >= '0' && s[k] <= '9' {
+			digits++
+		} else {
+			return false // "50,000" and "3.5" are amounts
+		}
+	}
+	return digits >= 6
 }
 
 func hasAnyPrefix(s string, ps ...string) bool {

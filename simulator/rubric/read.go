@@ -49,6 +49,9 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 	for _, h := range raw {
 		switch int(h.owner) {
 		case a.say:
+			if a.agrees(text[h.end:]) {
+				continue
+			}
 			r.quotes = append(r.quotes, quote{span: span{h.end, int32(d.clauseEnd(int(h.end)))}, said: true})
 		case a.neg:
 			negs = append(negs, h)
@@ -314,6 +317,17 @@ func ownedBy(hits []hit, owner int) []hit {
 		}
 	}
 	return out
+}
+
+// agrees reports whether the words after a "您说" cue agree with the
+// customer ("您说得对") rather than open their words.
+func (a *Assessor) agrees(after string) bool {
+	for _, p := range a.sayNot {
+		if strings.HasPrefix(after, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // clause looks a whole clause up in clauses, also with trailing particles

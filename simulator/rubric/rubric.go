@@ -199,6 +199,7 @@ type spec struct {
 	Quotes struct {
 		SayZH    []string `yaml:"say_zh"`
 		SayEN    []string `yaml:"say_en"`
+		SayNot   []string `yaml:"say_not"`
 		MinRunes int      `yaml:"min_runes"`
 	} `yaml:"quotes"`
 	Markers map[string]markerSpec `yaml:"markers"`
