@@ -9,6 +9,7 @@ FUZZ =
 FUZZ += ./simulator/redisstore:FuzzAppendRoundTrip
 FUZZ += ./web/protocol:FuzzDecode
 FUZZ += ./scenarios:FuzzValidate
+FUZZ += ./personas:FuzzValidate
 FUZZTIME = 10s
 
 test:
