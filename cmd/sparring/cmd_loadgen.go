@@ -849,7 +849,9 @@ func printResult(w io.Writer, r *loadResult) {
 		fmt.Fprintf(w, "[%s] server CPU: %.1f s in %.1f s (%.2f cores), %.0f µs per turn (restarted sessions included, first connections not)\n",
 			r.Target, r.CPU.Seconds(), r.Elapsed.Seconds(), r.CPU.Seconds()/r.Elapsed.Seconds(), float64(r.CPU.Microseconds())/float64(r.Turns))
 	}
-	if r.Commands > 0 {
+	if r.Commands > 0 && r.Target != "sparring" {
+		fmt.Fprintf(w, "[%s] redis (INFO commandstats): %.1f commands per reply (one pipeline)\n", r.Target, r.Commands)
+	} else if r.Commands > 0 {
 		fmt.Fprintf(w, "[%s] redis (INFO commandstats): %.3f script calls per reply after taking out %d session creations; %.1f commands per reply, commands inside scripts included\n",
 			r.Target, r.Scripts, r.Starts, r.Commands)
 	}
