@@ -51,6 +51,7 @@ type signal struct {
 	unless        []int
 	unlessAll     [][]int
 	yieldsTo      []int
+	clauseYields  []int
 	softenedBy    int
 }
 
@@ -112,6 +113,7 @@ func compile(s *spec) (*Assessor, error) {
 			requiresAny:   ids(sp.RequiresAny),
 			unless:        ids(sp.Unless),
 			yieldsTo:      ids(sp.YieldsTo),
+			clauseYields:  ids(sp.ClauseYieldsTo),
 			softenedBy:    -1,
 		}
 		if sp.ReplyCap != nil {

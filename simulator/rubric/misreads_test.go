@@ -41,6 +41,10 @@ func TestReportedMisreads(t *testing.T) {
 		{name: "polite request is no command", reply: "Could you check your bank statement and let me know?", not: []string{"command"}},
 		{name: "courtesy opening is no command", reply: "Take your time, and go ahead whenever you're ready.", not: []string{"command"}},
 		{name: "traditional flat unknown with a particle", reply: "不曉得耶。", want: []string{"flat_unknown"}},
+		{name: "promising one's own call-back", reply: "我保证今天下午五点前给您回电。", not: []string{"over_promise"}},
+		{name: "promising one's own call-back (en)", reply: "I promise I'll call you back by 5pm.", not: []string{"over_promise"}},
+		{name: "promising the outcome still is", reply: "我保证明天修好,修好后给您回电。", want: []string{"over_promise"}},
+		{name: "a rhetorical question is irritation", reply: "难道你不会自己看订单吗?", want: []string{"irritation"}, not: []string{"ask"}},
 		{name: "echoed insult is restated, not an insult", reply: "您说我们是\"骗子\",我能感受到您现在非常失望。", customer: "你们就是一群骗子!", want: []string{"restate_fact"}, not: []string{"insult"}},
 	}
 	for _, tt := range tests {

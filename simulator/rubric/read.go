@@ -96,6 +96,9 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 		if sg != nil && len(sg.yieldsTo) > 0 && inSentenceWith(d, cand, h, sg.yieldsTo) {
 			continue
 		}
+		if sg != nil && len(sg.clauseYields) > 0 && inClauseWith(d, cand, h, sg.clauseYields) {
+			continue
+		}
 		// "我确认一下:…网上付款也不行,是这样吗?" restates the customer; the
 		// words after a restatement cue are theirs, not the agent's.
 		if sg != nil && !sg.positive && restatedBefore(d, cand, h, restate) {
@@ -405,6 +408,17 @@ func restatedBefore(d *doc, hits []hit, h hit, restate int) bool {
 	ss, _ := d.sentenceBounds(int(h.start))
 	for _, o := range hits {
 		if int(o.owner) == restate && int(o.start) >= ss && o.end <= h.start {
+			return true
+		}
+	}
+	return false
+}
+
+// inClauseWith reports whether a hit of one of owners shares h's clause.
+func inClauseWith(d *doc, hits []hit, h hit, owners []int) bool {
+	cs, ce := d.clauseBounds(int(h.start))
+	for _, o := range hits {
+		if int(o.start) >= cs && int(o.start) < ce && slices.Contains(owners, int(o.owner)) {
 			return true
 		}
 	}

@@ -82,9 +82,11 @@ type signalSpec struct {
 	Unless        []string   `yaml:"unless"`
 	UnlessAll     [][]string `yaml:"unless_all"`
 	YieldsTo      []string   `yaml:"yields_to"`
-	SoftenedBy    string     `yaml:"softened_by"`
-	ZH            []string   `yaml:"zh"`
-	EN            []string   `yaml:"en"`
+	// ClauseYieldsTo is yields_to within the match's clause only.
+	ClauseYieldsTo []string `yaml:"clause_yields_to"`
+	SoftenedBy     string   `yaml:"softened_by"`
+	ZH             []string `yaml:"zh"`
+	EN             []string `yaml:"en"`
 }
 
 type markerSpec struct {
@@ -413,7 +415,7 @@ func (v *validator) check(s *spec) {
 				v.fail("negative signal without a hint", "add hints.codes."+c+" with zh and en", "hints", "codes")
 			}
 		}
-		for _, ref := range slices.Concat(append([][]string{sg.Requires, sg.RequiresAny, sg.Unless, sg.YieldsTo}, sg.UnlessAll...)...) {
+		for _, ref := range slices.Concat(append([][]string{sg.Requires, sg.RequiresAny, sg.Unless, sg.YieldsTo, sg.ClauseYieldsTo}, sg.UnlessAll...)...) {
 			if !known[ref] {
 				v.fail("unknown code or marker "+ref, "name a RUBRIC code or a marker defined under markers", "signals", c)
 			}
