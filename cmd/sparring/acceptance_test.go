@@ -29,6 +29,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sparring-gym/sparring/simulator/llm/llmtest"
 )
 
 const trainerToken = "acceptance-trainer-token"
@@ -844,6 +846,7 @@ func TestAcceptance(t *testing.T) {
 	t.Run("ws/violations-close", func(t *testing.T) { testViolationsClose(t, s) })
 	t.Run("ws/parallel", func(t *testing.T) { testParallel(t, s) })
 	t.Run("authored", func(t *testing.T) { testAuthored(t, s) })
+	t.Run("llm", func(t *testing.T) { testLLM(t, bin) })
 	t.Run("restart", func(t *testing.T) { testRestart(t, bin) })
 	t.Run("storage-down", func(t *testing.T) { testStorageDown(t, bin) })
 	t.Run("shutdown", func(t *testing.T) {
@@ -1232,11 +1235,17 @@ func testErrors(t *testing.T, s *server, byID map[string]frame) {
 			{`"start"`, "bad_json"},
 			{`{"type":"start"}{"type":"end"}`, "bad_json"},
 			{`{"type":"dance"}`, "unknown_type"},
+			{"\xff\xfe{}", "bad_json"},
+			{``, "bad_json"},
 			{`{"type":"reply","id":"a","text":"hello"}`, "no_session"},
 			{`{"type":"end"}`, "no_session"},
 			{`{"type":"start","scenario":"no-such-scenario","trainee":"Ann"}`, "scenario_not_found"},
 		}
-		for _, tc := range cases {
+		for i, tc := range cases {
+			if i == 8 { // stay inside the per-connection burst of 10
+				c.start(map[string]any{"scenario": "p01-lost-manuscript-en"})
+				c = s.dial(t)
+			}
 			c.sendRaw(tc.frame)
 			c.expectError(tc.code)
 		}
@@ -1305,6 +1314,8 @@ func testInvalid(t *testing.T, s *server) {
 		{"bad lang", "lang", map[string]any{"scenario": "p01-lost-manuscript-en", "trainee": "Ann", "lang": "fr"}},
 		{"lang not offered", "lang", map[string]any{"scenario": "p01-lost-manuscript-en", "trainee": "Ann", "lang": "zh"}},
 		{"scenario not a string", "scenario", map[string]any{"scenario": 5, "trainee": "Ann"}},
+		{"scenario null", "scenario", map[string]any{"scenario": nil, "trainee": "Ann"}},
+		{"blank trainee", "trainee", map[string]any{"scenario": "p01-lost-manuscript-en", "trainee": "   "}},
 	}
 	for _, x := range starts {
 		t.Run("start/"+x.name, func(t *testing.T) {
@@ -1341,6 +1352,8 @@ func testInvalid(t *testing.T, s *server) {
 		{"empty text", "text", map[string]any{"id": "a", "text": ""}},
 		{"long text", "text", map[string]any{"id": "a", "text": long(2001, "a")}},
 		{"text not a string", "text", map[string]any{"id": "a", "text": 7}},
+		{"blank text", "text", map[string]any{"id": "a", "text": " \n\t "}},
+		{"id not a string", "id", map[string]any{"id": 5, "text": "hello"}},
 	}
 	c := s.dial(t)
 	c.start(map[string]any{"scenario": "p01-lost-manuscript-en"})
@@ -1359,6 +1372,7 @@ func testInvalid(t *testing.T, s *server) {
 		})
 	}
 	c.t = t
+	time.Sleep(time.Second) // let the per-connection burst (10) refill
 	// None of that changed the session.
 	r := c.reply("a", "Hello Ms Zhao, I'm Lin.", true)
 	if r.ack.int("turn") != 1 || r.ack.int("seq") != 2 {
@@ -1369,6 +1383,7 @@ func testInvalid(t *testing.T, s *server) {
 		{"no token", "token", map[string]any{"session": "x", "after": 0}},
 		{"negative after", "after", map[string]any{"session": "x", "token": "x", "after": -1}},
 		{"after not a number", "after", map[string]any{"session": "x", "token": "x", "after": "3"}},
+		{"no after", "after", map[string]any{"session": "x", "token": "x"}},
 	}
 	for _, x := range resumes {
 		t.Run("resume/"+x.name, func(t *testing.T) {
@@ -2318,5 +2333,63 @@ func testScoreVocabulary(t *testing.T, bin string) {
 				t.Logf("known deviation %q no longer reproduces", c.known)
 			}
 		})
+	}
+}
+
+// llmLine finds the scripted line in the customer prompt, so the fake model
+// answers with a recognisable rewording of it.
+var llmLine = regexp.MustCompile(`(?m)^(?:A line with that meaning: |表达这个意思的台词:)(.+)$`)
+
+// testLLM: with a model configured (a fake OpenAI-compatible provider), the
+// llm engine plays; delta frames carry no seq and are never replayed.
+func testLLM(t *testing.T, bin string) {
+	fake := llmtest.New(t, llmtest.WithHandler(func(r llmtest.Request) llmtest.Reply {
+		if m := llmLine.FindStringSubmatch(r.User()); m != nil {
+			return llmtest.Reply{Text: "Look. " + m[1], ChunkRunes: 7}
+		}
+		return llmtest.Reply{Text: "Well? What are you going to do about it?", ChunkRunes: 7}
+	}))
+	s := startServer(t, bin, map[string]string{
+		"SPARRING_LLM_BASE_URL": fake.URL(),
+		"SPARRING_LLM_API_KEY":  "sk-acceptance",
+		"SPARRING_LLM_MODEL":    "fake-model",
+	})
+	defer s.stop(t)
+	c := s.dial(t)
+	sess, open := c.start(map[string]any{"scenario": "p01-lost-manuscript-en", "engine": "llm"})
+	if sess.str("engine") != "llm" {
+		t.Fatalf("engine %q, want llm", sess.str("engine"))
+	}
+	all := []frame{open}
+	for i, text := range []string{
+		"Ms Zhao, I'm so sorry. Losing a year of your novel is devastating. I'm Lin and I'll take this on myself.",
+		"When did you first notice it, and was there any message on the screen just before?",
+	} {
+		c.send(map[string]any{"type": "reply", "id": fmt.Sprint("l", i), "text": text})
+		for {
+			f := c.read()
+			if f.typ() == "delta" {
+				if f.has("seq") || f.int("turn") != i+1 {
+					t.Errorf("delta %v: want turn %d, no seq", f, i+1)
+				}
+				continue
+			}
+			all = append(all, f)
+			if f.typ() == "customer" || f.typ() == "report" {
+				break
+			}
+		}
+	}
+	if len(fake.Requests()) == 0 {
+		t.Error("the llm engine never called the model")
+	}
+	checkSeqs(t, c)
+	d := s.dial(t)
+	d.send(map[string]any{"type": "resume", "session": sess.str("session"), "token": sess.str("token"), "after": 0})
+	d.expect("session")
+	for _, want := range all {
+		if got := d.read(); got.String() != want.String() {
+			t.Errorf("replay:\n got %v\nwant %v", got, want)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -102,6 +103,9 @@ func Decode(data []byte) (Request, error) {
 	missing := func(field string) error {
 		return decodeErr(simulator.CodeInvalid, field+": missing", field+":缺失")
 	}
+	blank := func(field string) error {
+		return decodeErr(simulator.CodeInvalid, field+": must not be blank", field+":不能只有空白")
+	}
 	switch req.Type {
 	case TypeStart:
 		if req.Scenario == "" && req.Contest == "" { // a contest picks the scenario (issue 8)
@@ -109,6 +113,9 @@ func Decode(data []byte) (Request, error) {
 		}
 		if req.Trainee == "" {
 			return Request{}, missing("trainee")
+		}
+		if strings.TrimSpace(req.Trainee) == "" {
+			return Request{}, blank("trainee")
 		}
 	case TypeResume:
 		if req.Session == "" {
@@ -129,6 +136,11 @@ func Decode(data []byte) (Request, error) {
 		}
 		if req.Text == "" {
 			return Request{}, missing("text")
+		}
+		// A blank reply says nothing; as a turn it would only burn one of
+		// the scenario's max_turns (sparring score refuses it too).
+		if strings.TrimSpace(req.Text) == "" {
+			return Request{}, blank("text")
 		}
 	case TypeSubscribe:
 		if req.Contest == "" {
