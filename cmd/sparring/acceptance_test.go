@@ -838,6 +838,7 @@ func TestAcceptance(t *testing.T) {
 	t.Run("http/session", func(t *testing.T) { testSessionHTTP(t, s) })
 	t.Run("contest", func(t *testing.T) { testContest(t, s) })
 	t.Run("play", func(t *testing.T) { testPlay(t, s) })
+	t.Run("library", func(t *testing.T) { testLibrary(t, s, scens) })
 	t.Run("score-cli", func(t *testing.T) { testScoreCLI(t, bin) })
 	t.Run("score-vocabulary", func(t *testing.T) { testScoreVocabulary(t, bin) })
 	t.Run("ws/pipelined", func(t *testing.T) { testPipelined(t, s) })
@@ -1544,6 +1545,16 @@ func testSessionHTTP(t *testing.T, s *server) {
 			continue
 		}
 		if code == 200 {
+			var view frame
+			decode(t, b, &view)
+			for _, k := range []string{"transcript", "feedback", "report"} {
+				if !view.has(k) {
+					t.Errorf("session view lacks %s: %s", k, b)
+				}
+			}
+			if view.obj("report") == nil || !numIn(view.obj("report")["total"], 0, 100) {
+				t.Errorf("ended session's view has no report with a total: %v", view["report"])
+			}
 			if bytes.Contains(b, []byte(sess.str("token"))) {
 				t.Errorf("session view contains the session token")
 			}
@@ -1551,6 +1562,26 @@ func testSessionHTTP(t *testing.T, s *server) {
 				t.Errorf("session view lacks the transcript: %s", b)
 			}
 		}
+	}
+	// The trainer's list filters by scenario and trainee.
+	trainee := fmt.Sprintf("Filter Probe %d", time.Now().UnixNano())
+	f := s.dial(t)
+	fs, _ := f.start(map[string]any{"scenario": "p03-day-five-return-en", "trainee": trainee})
+	for _, q := range []string{"?trainee=" + strings.ReplaceAll(trainee, " ", "+"), "?scenario=p03-day-five-return-en&trainee=" + strings.ReplaceAll(trainee, " ", "+")} {
+		code, b := httpDo(t, "GET", s.base+"/api/sessions"+q, "Bearer "+trainerToken, "")
+		if code != 200 {
+			t.Errorf("GET /api/sessions%s = %d: %s", q, code, b)
+			continue
+		}
+		var list []frame
+		decode(t, b, &list)
+		if len(list) != 1 || list[0].str("id") != fs.str("session") {
+			t.Errorf("GET /api/sessions%s = %s, want only session %s", q, b, fs.str("session"))
+		}
+	}
+	code, b := httpDo(t, "GET", s.base+"/api/sessions?scenario=p01-lost-manuscript-en&trainee="+strings.ReplaceAll(trainee, " ", "+"), "Bearer "+trainerToken, "")
+	if code != 200 || strings.TrimSpace(string(b)) != "[]" {
+		t.Errorf("filter that matches nothing: %d %s, want 200 []", code, b)
 	}
 	// Another session's token does not open this one.
 	d := s.dial(t)
@@ -2390,6 +2421,67 @@ func testLLM(t *testing.T, bin string) {
 	for _, want := range all {
 		if got := d.read(); got.String() != want.String() {
 			t.Errorf("replay:\n got %v\nwant %v", got, want)
+		}
+	}
+}
+
+// genericLines are a courteous and a rude trainee that fit any scenario.
+var genericLines = map[string]map[bool][]string{
+	"en": {
+		true: {
+			"Hello, I'm Lin from customer support. I'm sorry about this; I can see why it's frustrating.",
+			"Could you tell me a bit more about what happened, so I get it right?",
+			"So, if I understand correctly, this has caused you real trouble. Is that right?",
+			"Here's what I can do: I'll look into it myself today and call you back by 5 p.m. with an answer. Would that work for you?",
+			"Your case number is CS-1001. Is there anything else I can help with? Thank you for your patience.",
+		},
+		false: {"Calm down.", "That's not our problem.", "No. That's the policy.", "I already told you that.", "Are you stupid?"},
+	},
+	"zh": {
+		true: {
+			"您好,我是客服小林。给您添麻烦了,真的很抱歉,换成我也会着急。",
+			"能跟我具体说说发生了什么吗?我想把情况弄清楚。",
+			"我确认一下,这件事给您带来了不少麻烦,是这样吗?",
+			"我这边今天亲自跟进,下午5点前给您回电话答复,您看可以吗?",
+			"您的工单号是 CS-1001。还有其他需要我帮忙的吗?谢谢您的耐心。",
+		},
+		false: {"你别激动。", "这不是我们的问题。", "不行,规定就是这样。", "我已经说过了。", "你是不是不识字?"},
+	},
+}
+
+// testLibrary plays every published scenario in every language it offers,
+// once courteously and once rudely: every frame is checked, seqs have no
+// gaps, and the courteous trainee scores clearly higher.
+func testLibrary(t *testing.T, s *server, scens []frame) {
+	for _, sc := range scens {
+		for _, lang := range sc.arr("langs") {
+			l := lang.(string)
+			t.Run(sc.str("id")+"/"+l, func(t *testing.T) {
+				t.Parallel()
+				var tot [2]float64
+				for k, good := range []bool{true, false} {
+					c := s.dial(t)
+					sess, _ := c.start(map[string]any{"scenario": sc.str("id"), "lang": l})
+					if sess.str("lang") != l {
+						t.Errorf("lang %q, want %q", sess.str("lang"), l)
+					}
+					var rep frame
+					for i, line := range genericLines[l][good] {
+						if r := c.reply(fmt.Sprint(i), line, true); r.report != nil {
+							rep = r.report
+							break
+						}
+					}
+					if rep == nil {
+						_, rep = c.end()
+					}
+					checkSeqs(t, c)
+					tot[k] = rep.obj("report").num("total")
+				}
+				if tot[0] < tot[1]+15 {
+					t.Errorf("courteous %v vs rude %v", tot[0], tot[1])
+				}
+			})
 		}
 	}
 }
