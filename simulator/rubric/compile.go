@@ -35,6 +35,7 @@ type Assessor struct {
 	impExempt []string
 	trim      []string
 	sayNot    []string
+	howCues   []string
 }
 
 type signal struct {
@@ -163,6 +164,9 @@ func compile(s *spec) (*Assessor, error) {
 	}
 	for _, w := range s.Imperatives.Exempt {
 		a.impExempt = append(a.impExempt, a.z.normalizePattern(w))
+	}
+	for _, w := range s.Imperatives.AfterHow {
+		a.howCues = append(a.howCues, a.z.normalizePattern(w))
 	}
 	for _, w := range s.Quotes.SayNot {
 		a.sayNot = append(a.sayNot, a.z.normalizePattern(w))

@@ -45,6 +45,11 @@ func TestReportedMisreads(t *testing.T) {
 		{name: "promising one's own call-back (en)", reply: "I promise I'll call you back by 5pm.", not: []string{"over_promise"}},
 		{name: "promising the outcome still is", reply: "我保证明天修好,修好后给您回电。", want: []string{"over_promise"}},
 		{name: "a rhetorical question is irritation", reply: "难道你不会自己看订单吗?", want: []string{"irritation"}, not: []string{"ask"}},
+		{name: "scoping a promise is honest", reply: "我可以保证的是,今天下班前一定给您回复进度。", want: []string{"set_expectation"}, not: []string{"over_promise"}},
+		{name: "steps asked for are instructions", reply: "Open the app, go to Orders and tap Return. I'll approve it on my side straight away.", customer: "How do I return it?", not: []string{"command"}},
+		{name: "steps asked for are instructions (zh)", reply: "打开订单页面,点击申请退货,填写原因就可以了。", customer: "怎么退货?", not: []string{"command"}},
+		{name: "the same steps unasked are orders", reply: "Open the app and go to Orders. Now.", customer: "Where's my refund?", want: []string{"command"}},
+		{name: "naming the courier's tracking is no blame", reply: "The courier's tracking shows it left the depot at 9, so it should arrive today.", not: []string{"blame"}},
 		{name: "echoed insult is restated, not an insult", reply: "您说我们是\"骗子\",我能感受到您现在非常失望。", customer: "你们就是一群骗子!", want: []string{"restate_fact"}, not: []string{"insult"}},
 	}
 	for _, tt := range tests {

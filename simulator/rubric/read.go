@@ -166,9 +166,11 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 		}
 	}
 
-	// A sentence that opens with a bare imperative orders the customer.
+	// A sentence that opens with a bare imperative orders the customer,
+	// unless the customer asked how to do something: then the steps are
+	// instructions ("怎么退货?" "打开订单页,点申请退货").
 	softener := a.ids2.kSoftener
-	for s := 0; s < len(text); {
+	for s := 0; s < len(text) && !a.askedHow(customer); {
 		ss, se := d.sentenceBounds(s)
 		s = max(se, s+1)
 		if r.inQuote(int32(ss)) || a.imperative(text[ss:se]) == 0 || strings.Contains(text[ss:se], "?") {
@@ -320,6 +322,20 @@ func ownedBy(hits []hit, owner int) []hit {
 		}
 	}
 	return out
+}
+
+// askedHow reports whether the customer's message asks how to do something.
+func (a *Assessor) askedHow(customer string) bool {
+	if customer == "" {
+		return false
+	}
+	c := a.z.normalize(customer).text
+	for _, w := range a.howCues {
+		if strings.Contains(c, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // agrees reports whether the words after a "您说" cue agree with the

@@ -188,6 +188,9 @@ type spec struct {
 		// openings ("go ahead", "hold on") are not orders.
 		Lead   []string `yaml:"lead"`
 		Exempt []string `yaml:"exempt"`
+		// AfterHow: customer questions ("how do I…", "怎么…") after which
+		// bare imperatives are the steps asked for, not orders.
+		AfterHow []string `yaml:"after_how"`
 	} `yaml:"imperatives"`
 	Names struct {
 		NotNames []string `yaml:"not_names"`
@@ -438,7 +441,7 @@ func (v *validator) check(s *spec) {
 			v.fail("unknown code "+code, "name a RUBRIC code", "clauses", code)
 		}
 	}
-	for _, w := range slices.Concat(s.ClauseTrim, s.Imperatives.Lead, s.Imperatives.Exempt) {
+	for _, w := range slices.Concat(s.ClauseTrim, s.Imperatives.Lead, s.Imperatives.Exempt, s.Imperatives.AfterHow) {
 		if strings.TrimSpace(w) == "" {
 			v.fail("empty word", "remove the empty entry", "imperatives")
 		}
