@@ -1496,8 +1496,9 @@ func testResume(t *testing.T, s *server) {
 			d := s.dial(t)
 			d.send(map[string]any{"type": "resume", "session": sess.str("session"), "token": sess.str("token"), "after": after})
 			rs := d.expect("session")
-			if rs.str("session") != sess.str("session") || rs.str("state") != "active" || rs.str("lang") != sess.str("lang") {
-				t.Errorf("resume session frame %v", rs)
+			if rs.str("session") != sess.str("session") || rs.str("state") != "active" || rs.str("lang") != sess.str("lang") ||
+				rs.str("deadline") != sess.str("deadline") || rs.str("mode") != sess.str("mode") || rs.obj("scenario").str("id") != sess.obj("scenario").str("id") {
+				t.Errorf("resume session frame %v\nstarted as %v", rs, sess)
 			}
 			for _, want := range all {
 				if want.int("seq") <= after {
@@ -1607,6 +1608,11 @@ func testContest(t *testing.T, s *server) {
 	code, b = httpDo(t, "GET", s.base+"/api/contests/"+cc, "", "")
 	if code != 200 {
 		t.Fatalf("GET /api/contests/%s = %d", cc, code)
+	}
+	var view frame
+	decode(t, b, &view)
+	if view.str("code") != cc || view.obj("leaderboard") == nil || view.str("status") == "" {
+		t.Errorf("contest view lacks code/status/leaderboard: %s", b)
 	}
 	if code, _ := httpDo(t, "GET", s.base+"/api/contests/NOSUCH", "", ""); code != 404 {
 		t.Errorf("unknown contest = %d, want 404", code)
@@ -1793,8 +1799,16 @@ func testScoreCLI(t *testing.T, bin string) {
 		{`{"id":"k","text":42}`, true, nil},
 	}
 	var in strings.Builder
-	for _, l := range lines {
-		in.WriteString(l.in + "\n")
+	in.WriteString("\uFEFF") // a UTF-8 BOM, as Windows tools write it
+	for i, l := range lines {
+		in.WriteString(l.in)
+		switch {
+		case i == len(lines)-1: // the last line without a newline
+		case i%2 == 1:
+			in.WriteString("\r\n")
+		default:
+			in.WriteString("\n")
+		}
 	}
 	cmd := exec.Command(bin, "score")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}

@@ -75,6 +75,11 @@ func runScore(ctx context.Context, a simulator.Assessor, find scenarioFinder, in
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	warned := map[string]bool{}
+	// Editors and PowerShell on Windows start UTF-8 files with a BOM; it is
+	// not part of the first line's JSON.
+	if b, err := br.Peek(3); err == nil && string(b) == "\uFEFF" {
+		_, _ = br.Discard(3)
+	}
 	for {
 		line, tooLong, err := readLine(br)
 		if errors.Is(err, io.EOF) && line == nil {
