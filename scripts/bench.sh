@@ -92,7 +92,7 @@ loadgen() {
 	"$bin" loadgen --url "http://127.0.0.1:$http_port" --server-pid "$server_pid" --redis "$redis_addr" \
 		--markdown --label "$label" "$@" | tee "$tmp/out" >&2
 	grep '^|' "$tmp/out" >>"$rows" || true
-	grep -E '^(ratio|\[sparring\] redis)' "$tmp/out" | sed "s/^/- $label: /" >>"$tmp/notes" || true
+	grep -E '^(ratio|\[sparring\] (redis|server CPU))' "$tmp/out" | sed "s/^/- $label: /" >>"$tmp/notes" || true
 }
 : >"$tmp/notes"
 
