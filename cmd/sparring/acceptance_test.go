@@ -2300,6 +2300,22 @@ var scoreCases = []scoreCase{
 	{id: "zh-insult", lang: "zh", text: "你脑子有问题吧?", want: []string{"insult"}},
 	{id: "zh-no-guarantee", lang: "zh", text: "我不能保证明天一定修好,但我会尽力。", want: []string{"set_expectation"}, forbid: []string{"over_promise"}},
 	{id: "zh-quote", lang: "zh", text: "您刚才说\"你们就是骗子\",我理解您现在很生气。", forbid: []string{"insult", "blame", "argue"}},
+	// RUBRIC: "Negations and quotations are not signals of their own words".
+	{id: "en-negated-minimize", lang: "en", text: "There's no way I'd call that a small problem.", forbid: []string{"minimize", "flat_refusal", "argue"},
+		known: "scorer: a negated minimisation scores flat_refusal- argue- (0)"},
+	{id: "en-negated-calm", lang: "en", text: "I'd never tell you to calm down; you have every right to be upset.", want: []string{"acknowledge_feeling"}, forbid: []string{"calm_down"},
+		known: "scorer: a negated 'calm down' still scores calm_down- (8)"},
+	{id: "en-quoted-insult", lang: "en", text: "You said 'your staff are useless' and I hear you.", want: []string{"restate_fact"}, forbid: []string{"insult"}},
+	{id: "zh-not-blame", lang: "zh", text: "我不是说您的问题,这件事是我们没做好。", forbid: []string{"blame"}},
+	{id: "zh-honest-unknown", lang: "zh", text: "我也不知道,我帮您问一下仓库,十分钟内回复您。", forbid: []string{"flat_unknown"}},
+	{id: "en-absolute", lang: "en", text: "This is definitely going to be sorted today, 100%.", want: []string{"over_promise"}},
+	{id: "zh-absolute", lang: "zh", text: "这个肯定没问题,今天百分之百给您办好。", want: []string{"over_promise"}},
+	{id: "en-system-blame", lang: "en", text: "The IT department messed it up, not me.", want: []string{"blame"}},
+	{id: "zh-system-blame", lang: "zh", text: "这是系统的问题,不是我们的问题。", want: []string{"blame"}},
+	{id: "zh-manual-blame", lang: "zh", text: "您要是看了说明书就知道了。", want: []string{"blame"},
+		known: "scorer: 您要是看了说明书就知道了 (the customer is at fault) draws no signal; the en twin 'If you had read the manual…' draws blame-"},
+	{id: "mixed-detect", lang: "", text: "Hello 您好, I'm Lin from support.", want: []string{"greet", "identify"}},
+	{id: "zh-emoji", lang: "zh", text: "您好!😊 我是小林,请问有什么可以帮您?", want: []string{"greet", "identify", "offer_help"}},
 	// RUBRIC: a step is "what a reply shows"; a standalone line that thanks
 	// the customer shows retain, one that checks a plan shows agree.
 	{id: "en-thanks-step", lang: "en", text: "Thank you so much for your patience today.", steps: []string{"retain"},
@@ -2315,7 +2331,11 @@ var scoreCases = []scoreCase{
 func testScoreVocabulary(t *testing.T, bin string) {
 	var in strings.Builder
 	for _, c := range scoreCases {
-		line, _ := json.Marshal(map[string]string{"id": c.id, "text": c.text, "lang": c.lang})
+		in1 := map[string]string{"id": c.id, "text": c.text}
+		if c.lang != "" {
+			in1["lang"] = c.lang
+		}
+		line, _ := json.Marshal(in1)
 		in.Write(append(line, '\n'))
 		line, _ = json.Marshal(map[string]string{"id": c.id + "/detect", "text": c.text})
 		in.Write(append(line, '\n'))
