@@ -116,6 +116,13 @@ func freeAddr(t *testing.T) string {
 // Redis when SPARRING_TEST_REDIS_ADDR names one, embedded storage otherwise.
 func startServer(t *testing.T, bin string, extra map[string]string) *server {
 	t.Helper()
+	return startServerArgs(t, bin, extra, "serve")
+}
+
+// startServerArgs starts the binary with the given arguments (none = the
+// `go run ./cmd/sparring` form of PROTOCOL.md §4).
+func startServerArgs(t *testing.T, bin string, extra map[string]string, args ...string) *server {
+	t.Helper()
 	addr := freeAddr(t)
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"SPARRING_HTTP_ADDR=" + addr,
@@ -132,7 +139,7 @@ func startServer(t *testing.T, bin string, extra map[string]string) *server {
 		env = append(env, k+"="+v)
 	}
 	s := &server{bin: bin, base: "http://" + addr, ws: "ws://" + addr + "/ws", output: &syncBuffer{}, done: make(chan error, 1)}
-	s.cmd = exec.Command(bin, "serve")
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = env
 	s.cmd.Stdout = s.output
 	s.cmd.Stderr = s.output
@@ -851,6 +858,17 @@ func TestAcceptance(t *testing.T) {
 	t.Run("llm", func(t *testing.T) { testLLM(t, bin) })
 	t.Run("restart", func(t *testing.T) { testRestart(t, bin) })
 	t.Run("storage-down", func(t *testing.T) { testStorageDown(t, bin) })
+	t.Run("no-args-serves", func(t *testing.T) {
+		// `go run ./cmd/sparring` with no arguments is the server too, with
+		// a space after a comma in the token list.
+		n := startServerArgs(t, bin, map[string]string{"SPARRING_TRAINER_TOKENS": "one-token, " + trainerToken})
+		if code, _ := httpDo(t, "GET", n.base+"/api/sessions", "Bearer "+trainerToken, ""); code != 200 {
+			t.Errorf("second token after \", \": %d, want 200", code)
+		}
+		c := n.dial(t)
+		c.start(map[string]any{"scenario": "p01-lost-manuscript-zh"})
+		n.stop(t)
+	})
 	t.Run("shutdown", func(t *testing.T) {
 		c := s.dial(t)
 		c.start(map[string]any{"scenario": "p01-lost-manuscript-en"})
