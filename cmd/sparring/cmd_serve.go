@@ -71,7 +71,7 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger) (_ *app, err
 	backend, err := redisstore.Open(ctx, redisstore.Options{
 		Addrs: cfg.Redis.Addrs, MasterName: cfg.Redis.MasterName, Username: cfg.Redis.Username,
 		Password: cfg.Redis.Password, DB: cfg.Redis.DB, ClusterMode: cfg.Redis.ClusterMode,
-		TTL: cfg.Redis.SessionTTL, Prefix: cfg.Redis.Prefix,
+		TTL: cfg.Redis.SessionTTL, Prefix: cfg.Redis.Prefix, PoolSize: cfg.Redis.PoolSize,
 	}, logger)
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)

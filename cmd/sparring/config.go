@@ -50,6 +50,7 @@ type RedisConfig struct {
 	ClusterMode  bool          `mapstructure:"cluster_mode"`
 	SessionTTL   time.Duration `mapstructure:"session_ttl"`
 	Prefix       string        `mapstructure:"prefix"`
+	PoolSize     int           `mapstructure:"pool_size"`
 }
 
 type TrainerConfig struct {
@@ -107,6 +108,7 @@ var settings = []setting{
 	{"redis.cluster_mode", false, "treat a single address as a cluster seed"},
 	{"redis.session_ttl", 7 * 24 * time.Hour, "how long a session is kept after its last change"},
 	{"redis.prefix", "sparring:", "prefix of every Redis key"},
+	{"redis.pool_size", 256, "Redis connections per node (each turn waits for Redis's fsync)"},
 	{"trainer.tokens", []string{}, "trainer bearer tokens, comma-separated"},
 	{"trainer.tokens_file", "", "file holding trainer tokens, one per line"},
 	{"llm.base_url", "", "OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1"},
@@ -323,6 +325,9 @@ func (c Config) Validate() error {
 	}
 	if c.Redis.DB < 0 || c.Redis.DB > 15 {
 		bad("redis.db", "%d is out of range; use 0-15", c.Redis.DB)
+	}
+	if c.Redis.PoolSize < 1 {
+		bad("redis.pool_size", "%d is too small; use at least 1 (e.g. 256)", c.Redis.PoolSize)
 	}
 	if c.Redis.SessionTTL < time.Minute {
 		bad("redis.session_ttl", "%s is too short; use at least 1m (e.g. 168h)", c.Redis.SessionTTL)

@@ -28,6 +28,10 @@ type Options struct {
 	TTL time.Duration
 	// Prefix goes in front of every key (e.g. "sparring:"); no braces.
 	Prefix string
+	// PoolSize caps connections per node; 0 keeps go-redis's default (10 per
+	// CPU). Every turn waits for Redis's fsync (appendfsync always), so a
+	// busy server needs many turns in flight at once.
+	PoolSize int
 }
 
 // pingTimeout bounds the start-up check so a wrong address fails fast.
@@ -164,6 +168,12 @@ func clientOptions(o Options, addrs []string) *redis.UniversalOptions {
 		DB:                    o.DB,
 		IsClusterMode:         o.ClusterMode,
 		ContextTimeoutEnabled: true,
+		PoolSize:              o.PoolSize,
+		// Fail a turn fast while Redis is down: the client is told
+		// `unavailable` and retries; the reply id makes that safe.
+		DialerRetries:   2,
+		MaxRetries:      1,
+		MaxRetryBackoff: 100 * time.Millisecond,
 	}
 }
 
