@@ -36,6 +36,7 @@ type Assessor struct {
 	trim      []string
 	sayNot    []string
 	howCues   []string
+	sayAfter  []string
 }
 
 type signal struct {
@@ -167,6 +168,9 @@ func compile(s *spec) (*Assessor, error) {
 	}
 	for _, w := range s.Imperatives.AfterHow {
 		a.howCues = append(a.howCues, a.z.normalizePattern(w))
+	}
+	for _, w := range s.Quotes.SayNotAfter {
+		a.sayAfter = append(a.sayAfter, a.z.normalizePattern(w))
 	}
 	for _, w := range s.Quotes.SayNot {
 		a.sayNot = append(a.sayNot, a.z.normalizePattern(w))

@@ -50,6 +50,7 @@ func TestReportedMisreads(t *testing.T) {
 		{name: "steps asked for are instructions (zh)", reply: "打开订单页面,点击申请退货,填写原因就可以了。", customer: "怎么退货?", not: []string{"command"}},
 		{name: "the same steps unasked are orders", reply: "Open the app and go to Orders. Now.", customer: "Where's my refund?", want: []string{"command"}},
 		{name: "naming the courier's tracking is no blame", reply: "The courier's tracking shows it left the depot at 9, so it should arrive today.", not: []string{"blame"}},
+		{name: "I told you is no quotation", reply: "刚才不是跟你说过了吗?", want: []string{"irritation"}, not: []string{"ask", "restate_fact"}},
 		{name: "echoed insult is restated, not an insult", reply: "您说我们是\"骗子\",我能感受到您现在非常失望。", customer: "你们就是一群骗子!", want: []string{"restate_fact"}, not: []string{"insult"}},
 	}
 	for _, tt := range tests {

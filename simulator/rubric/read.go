@@ -49,7 +49,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 	for _, h := range raw {
 		switch int(h.owner) {
 		case a.say:
-			if a.agrees(text[h.end:]) {
+			if a.agrees(text[h.end:]) || a.agentSpeaks(text[:h.start]) {
 				continue
 			}
 			r.quotes = append(r.quotes, quote{span: span{h.end, int32(d.clauseEnd(int(h.end)))}, said: true})
@@ -343,6 +343,17 @@ func (a *Assessor) askedHow(customer string) bool {
 func (a *Assessor) agrees(after string) bool {
 	for _, p := range a.sayNot {
 		if strings.HasPrefix(after, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// agentSpeaks reports whether the words before a "你说" cue make the agent
+// the speaker: "刚才不是跟你说过了吗" is "I told you".
+func (a *Assessor) agentSpeaks(before string) bool {
+	for _, p := range a.sayAfter {
+		if strings.HasSuffix(before, p) {
 			return true
 		}
 	}

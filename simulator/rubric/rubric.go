@@ -202,10 +202,13 @@ type spec struct {
 		ENExempt []string `yaml:"en_exempt"`
 	} `yaml:"negation"`
 	Quotes struct {
-		SayZH    []string `yaml:"say_zh"`
-		SayEN    []string `yaml:"say_en"`
-		SayNot   []string `yaml:"say_not"`
-		MinRunes int      `yaml:"min_runes"`
+		SayZH  []string `yaml:"say_zh"`
+		SayEN  []string `yaml:"say_en"`
+		SayNot []string `yaml:"say_not"`
+		// SayNotAfter: words right before a cue that make the agent the
+		// speaker ("跟你说过" is "I told you", not "you said").
+		SayNotAfter []string `yaml:"say_not_after"`
+		MinRunes    int      `yaml:"min_runes"`
 	} `yaml:"quotes"`
 	Markers map[string]markerSpec `yaml:"markers"`
 	Signals map[string]signalSpec `yaml:"signals"`
