@@ -854,6 +854,8 @@ func TestAcceptance(t *testing.T) {
 	t.Run("ws/violations-close", func(t *testing.T) { testViolationsClose(t, s) })
 	t.Run("ws/parallel", func(t *testing.T) { testParallel(t, s) })
 	t.Run("ws/garbage", func(t *testing.T) { testGarbage(t, s) })
+	t.Run("ws/drop-mid-turn", func(t *testing.T) { testDropMidTurn(t, s) })
+	t.Run("ws/two-attached", func(t *testing.T) { testTwoAttached(t, s) })
 	t.Run("authored", func(t *testing.T) { testAuthored(t, s) })
 	t.Run("llm", func(t *testing.T) { testLLM(t, bin) })
 	t.Run("restart", func(t *testing.T) { testRestart(t, bin) })
@@ -2576,5 +2578,93 @@ func testGarbage(t *testing.T, s *server) {
 	r := owner.reply("a", "Hello, I'm Lin from support. I'm sorry the documents came late.", true)
 	if r.ack.int("turn") != 1 || r.ack.int("seq") != 2 {
 		t.Errorf("the owner's session moved: %v", r.ack)
+	}
+}
+
+// testDropMidTurn: the connection drops right after a reply is sent; after
+// resume the client resends it (it never saw the ack) and the turn exists
+// exactly once.
+func testDropMidTurn(t *testing.T, s *server) {
+	c := s.dial(t)
+	sess, _ := c.start(map[string]any{"scenario": "p02-noon-delivery-en"})
+	text := "Hello, I'm Lin from support. I'm sorry the documents only arrived at noon."
+	c.send(map[string]any{"type": "reply", "id": "drop", "text": text})
+	c.c.Close()
+	time.Sleep(500 * time.Millisecond)
+	d := s.dial(t)
+	d.send(map[string]any{"type": "resume", "session": sess.str("session"), "token": sess.str("token"), "after": 1})
+	d.expect("session")
+	d.sent["drop"] = text
+	d.send(map[string]any{"type": "reply", "id": "drop", "text": text})
+	// Either the turn was stored before the drop (replayed, then answered
+	// again for the resend) or it is processed now: one turn 1 either way.
+	acks := 0
+	for {
+		f, err := d.readTimeout(1500 * time.Millisecond)
+		if errors.Is(err, errQuiet) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.typ() == "ack" {
+			acks++
+			if f.int("turn") != 1 || f.int("seq") != 2 {
+				t.Errorf("ack %v, want turn 1 seq 2", f)
+			}
+		}
+	}
+	if acks == 0 {
+		t.Fatal("the reply was neither replayed nor processed")
+	}
+	r := d.reply("next", "What time had you been promised?", true)
+	if r.ack.int("turn") != 2 || r.ack.int("seq") != 5 {
+		t.Errorf("next reply: %v, want turn 2 seq 5", r.ack)
+	}
+}
+
+// testTwoAttached: two connections on one session reply at once; the
+// session stays consistent (turns 1 and 2, seqs without gaps).
+func testTwoAttached(t *testing.T, s *server) {
+	a := s.dial(t)
+	sess, _ := a.start(map[string]any{"scenario": "p05-broadband-date-en"})
+	b := s.dial(t)
+	b.send(map[string]any{"type": "resume", "session": sess.str("session"), "token": sess.str("token"), "after": 1})
+	b.expect("session")
+	var wg sync.WaitGroup
+	for i, c := range []*client{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, _ := json.Marshal(map[string]any{"type": "reply", "id": fmt.Sprint("two", i), "text": fmt.Sprintf("Hello, I'm Lin; reply %d. When was the line promised?", i)})
+			_ = c.c.WriteMessage(websocket.TextMessage, b)
+		}()
+	}
+	wg.Wait()
+	time.Sleep(2 * time.Second)
+	d := s.dial(t)
+	d.valid = false
+	d.send(map[string]any{"type": "resume", "session": sess.str("session"), "token": sess.str("token"), "after": 0})
+	d.expect("session")
+	turns := map[int]string{}
+	seq := 0
+	for {
+		f, err := d.readTimeout(time.Second)
+		if err != nil {
+			break
+		}
+		seq++
+		if f.int("seq") != seq {
+			t.Errorf("replay seq %d, want %d: %v", f.int("seq"), seq, f)
+		}
+		if f.typ() == "ack" {
+			if prev, ok := turns[f.int("turn")]; ok {
+				t.Errorf("turn %d stored twice (%s, %s)", f.int("turn"), prev, f.str("id"))
+			}
+			turns[f.int("turn")] = f.str("id")
+		}
+	}
+	if len(turns) != 2 || turns[1] == "" || turns[2] == "" {
+		t.Errorf("turns %v, want 1 and 2", turns)
 	}
 }
