@@ -1282,6 +1282,14 @@ func testErrors(t *testing.T, s *server, byID map[string]frame) {
 			t.Errorf("unavailable message %q does not say how to configure a model (SPARRING_LLM_MODEL / llm.model)", msg)
 		}
 		c.start(map[string]any{"scenario": "p01-lost-manuscript-en"})
+		// In a zh session the message is Chinese and still says how.
+		z := s.dial(t)
+		z.start(map[string]any{"scenario": "p01-lost-manuscript-zh"})
+		z.send(map[string]any{"type": "start", "scenario": "p01-lost-manuscript-zh", "trainee": "林", "engine": "llm"})
+		e = z.expectError("unavailable")
+		if msg := e.str("message"); !hasHan(msg) || (!strings.Contains(msg, "SPARRING_LLM_MODEL") && !strings.Contains(msg, "llm.model")) {
+			t.Errorf("zh unavailable message %q: want Chinese naming SPARRING_LLM_MODEL / llm.model", msg)
+		}
 	})
 	t.Run("bad_token", func(t *testing.T) {
 		c := s.dial(t)
@@ -2052,7 +2060,12 @@ func authoredScenario(t *testing.T, id string, limit int) string {
 
 func postYAML(t *testing.T, url, body string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	return sendYAML(t, "POST", url, body)
+}
+
+func sendYAML(t *testing.T, method, url, body string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+trainerToken)
 	req.Header.Set("Content-Type", "application/yaml")
 	resp, err := http.DefaultClient.Do(req)
@@ -2078,6 +2091,19 @@ func testAuthored(t *testing.T, s *server) {
 				t.Errorf("DELETE %s = %d: %s", id, code, b)
 			}
 		}(id)
+	}
+	// Edit: PUT replaces the authored scenario; GET shows the change.
+	edited := strings.Replace(authoredScenario(t, untimed, 0), `en: "Hello, how may I help you?"`, `en: "Edited opener drill"`, 1)
+	if code, b := sendYAML(t, "PUT", s.base+"/api/scenarios/"+untimed, edited); code != 200 {
+		t.Errorf("PUT %s = %d: %s", untimed, code, b)
+	} else if _, b := httpDo(t, "GET", s.base+"/api/scenarios/"+untimed+"?lang=en", "", ""); !bytes.Contains(b, []byte("Edited opener drill")) {
+		t.Errorf("GET after PUT: %s", b)
+	}
+	if code, _ := postYAML(t, s.base+"/api/scenarios", authoredScenario(t, untimed, 0)); code == 201 {
+		t.Errorf("POST of an existing id = 201")
+	}
+	if code, _ := sendYAML(t, "PUT", s.base+"/api/scenarios/d03-welcome-opener", authoredScenario(t, "d03-welcome-opener", 0)); code/100 == 2 {
+		t.Errorf("PUT over a built-in scenario = %d", code)
 	}
 	listed := 0
 	for _, sc := range getScenarios(t, s) {
