@@ -1,0 +1,49 @@
+package protocol
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzDecodeFastPath checks that the json.Unmarshal fast path of Decode
+// gives exactly what the json.Decoder path alone gives: the same request
+// or the same error, for any frame.
+func FuzzDecodeFastPath(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"reply","id":"1","text":"您好"}`, `{"type":"reply","id":"1","text":"x"} {}`,
+		`{"type":"reply","id":"1","text":"x"} garbage`, `{"type":5}`, `{"type":"x","after":1e999}`,
+		`{"type":"resume","session":"a","token":"b","after":3}`, `{"type":"a","type":"end"}`,
+		`{"text":"\ud800"}`, `{"id":1} {`, `{}`, `{"type":"end"}` + "\n\t ",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		trimmed := bytes.TrimSpace(data)
+		if len(trimmed) == 0 || trimmed[0] != '{' {
+			return
+		}
+		var fast, slow Request
+		var fastErr error
+		if err := decodeSlow(trimmed, &slow); err != nil {
+			slow = Request{}
+			fastErr = err
+		}
+		got, err := Decode(data)
+		if fastErr != nil {
+			// Decode fails the same way, or earlier on invalid UTF-8.
+			if err == nil || (utf8.Valid(data) && err.Error() != fastErr.Error()) {
+				t.Fatalf("Decode(%q) = %v, the decoder gives %v", data, err, fastErr)
+			}
+			return
+		}
+		fast = got
+		if err != nil {
+			return // decoded, then refused by the field checks: same for both
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("Decode(%q) = %+v, the decoder gives %+v", data, fast, slow)
+		}
+	})
+}
