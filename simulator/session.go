@@ -94,8 +94,8 @@ func (s *Session) LastSeq() int { return len(s.Events) }
 // Turns counts the trainee's stored replies.
 func (s *Session) Turns() int {
 	n := 0
-	for _, e := range s.Events {
-		if e.Type == EventAck {
+	for i := range s.Events {
+		if s.Events[i].Type == EventAck {
 			n++
 		}
 	}
@@ -131,7 +131,17 @@ func (s *Session) ReplyEvents(id string) (events []Event, ok bool) {
 
 // Transcript returns the conversation as lines, in order.
 func (s *Session) Transcript() []Line {
-	var lines []Line
+	// Sized first: it is rebuilt on every turn (issue 9, allocations per turn).
+	n := 0
+	for i := range s.Events {
+		if t := s.Events[i].Type; t == EventCustomer || t == EventAck {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	lines := make([]Line, 0, n)
 	for _, e := range s.Events {
 		switch e.Type {
 		case EventCustomer:
@@ -145,7 +155,16 @@ func (s *Session) Transcript() []Line {
 
 // Assessments returns every stored reply's assessment, in turn order.
 func (s *Session) Assessments() []Assessment {
-	var out []Assessment
+	n := 0
+	for i := range s.Events {
+		if s.Events[i].Type == EventAck && s.Events[i].Assessment != nil {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]Assessment, 0, n)
 	for _, e := range s.Events {
 		if e.Type == EventAck && e.Assessment != nil {
 			out = append(out, *e.Assessment)

@@ -380,7 +380,7 @@ func (s *Simulator) replyCommit(ctx context.Context, sess *Session, id, text str
 	}
 	if outcome != "" {
 		next := *sess
-		next.Events = append(append([]Event(nil), sess.Events...), evs...)
+		next.Events = append(append(make([]Event, 0, len(sess.Events)+len(evs)), sess.Events...), evs...)
 		next.CustomerState = ct.State
 		closing, err := s.closing(ctx, &next, sc, seq+len(evs), now, outcome, reason)
 		if err != nil {
@@ -482,6 +482,9 @@ func (s *Simulator) apply(sess *Session, c Commit) {
 
 func turnRecords(sess *Session) []TurnRecord {
 	var out []TurnRecord
+	if n := sess.Turns(); n > 0 {
+		out = make([]TurnRecord, 0, n)
+	}
 	var lastCustomer string
 	for _, e := range sess.Events {
 		switch e.Type {

@@ -12,12 +12,14 @@
 package redisstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -147,6 +149,10 @@ type Store struct {
 	client redis.UniversalClient
 	ttl    time.Duration
 	prefix string
+	// bufs holds the buffers Append encodes a commit's events into, so a
+	// turn's event JSON is one reused buffer, not one allocation per event
+	// (issue 9, CPU per turn).
+	bufs sync.Pool
 }
 
 // New returns a Store on client. ttl is the sliding expiry of a session
@@ -222,6 +228,32 @@ func encodeEvents(args []any, events []simulator.Event) ([]any, error) {
 			return nil, fmt.Errorf("redisstore: encode event %d: %w", e.Seq, err)
 		}
 		args = append(args, b)
+	}
+	return args, nil
+}
+
+// maxPooledBuffer keeps a commit with a huge report from pinning its
+// buffer in the pool.
+const maxPooledBuffer = 64 << 10
+
+// appendEvents is encodeEvents into one buffer: the events' JSON (exactly
+// json.Marshal's bytes) end to end in buf, each arg a slice of it. The
+// slices are valid until buf is reused, i.e. for the script call.
+func appendEvents(args []any, buf *bytes.Buffer, events []simulator.Event) ([]any, error) {
+	buf.Reset()
+	enc := json.NewEncoder(buf)
+	ends := make([]int, 0, 8)
+	for _, e := range events {
+		if err := enc.Encode(e); err != nil {
+			return nil, fmt.Errorf("redisstore: encode event %d: %w", e.Seq, err)
+		}
+		buf.Truncate(buf.Len() - 1) // Encode's newline; Marshal has none
+		ends = append(ends, buf.Len())
+	}
+	b, start := buf.Bytes(), 0
+	for _, end := range ends {
+		args = append(args, b[start:end:end])
+		start = end
 	}
 	return args, nil
 }
@@ -360,7 +392,16 @@ func (s *Store) Append(ctx context.Context, id string, c simulator.Commit) error
 	}
 	args := make([]any, 0, 8+len(c.Events))
 	args = append(args, c.After, c.ReplyID, replySeq, s.ttlMillis(), setState, string(c.State), setCS, c.CustomerState)
-	args, err := encodeEvents(args, c.Events)
+	buf, _ := s.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			s.bufs.Put(buf)
+		}
+	}()
+	args, err := appendEvents(args, buf, c.Events)
 	if err != nil {
 		return err
 	}

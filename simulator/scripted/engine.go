@@ -771,12 +771,43 @@ func (tc *turnCtx) fill(s string, st *state, p *simulator.Persona, sc *simulator
 	if alt == "" {
 		alt = reasonText(lang, "that", "这个")
 	}
-	out := strings.NewReplacer("{issue}", sc.Customer.Issue.In(lang), "{demand}", demand, "{question}", question,
-		"{alternative}", alt, "{reveal}", reveal).Replace(s)
+	out := fillPlaceholders(s, [...][2]string{{"{issue}", sc.Customer.Issue.In(lang)}, {"{demand}", demand},
+		{"{question}", question}, {"{alternative}", alt}, {"{reveal}", reveal}})
 	if lang == simulator.LangEN {
 		out = sentenceCase(out)
 	}
 	return out
+}
+
+// fillPlaceholders replaces each placeholder in one left-to-right pass, as
+// strings.NewReplacer would (none is a prefix of another, so at most one
+// matches at a position, and replacements are not rescanned), without
+// building a replacer per line (issue 9, allocations per turn).
+func fillPlaceholders(s string, subs [5][2]string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 32)
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		s = s[i:]
+		matched := false
+		for _, sub := range subs {
+			if strings.HasPrefix(s, sub[0]) {
+				b.WriteString(sub[1])
+				s = s[len(sub[0]):]
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			b.WriteByte('{')
+			s = s[1:]
+		}
+	}
 }
 
 func gcd(a, b int) int {
