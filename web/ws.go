@@ -44,6 +44,7 @@ type conn struct {
 	limiter    *rate.Limiter
 	violations int
 	unsub      func()
+	clock      *time.Timer // ends the attached session at its deadline; guarded by busy
 }
 
 // outbound is a frame for the writer, or a close request.
@@ -375,9 +376,46 @@ func (c *conn) attach(sess *simulator.Session, token string) {
 		c.srv.metrics.activeSessions.Inc()
 	}
 	c.log = c.srv.log.With("remote", c.ip, "session", sess.ID)
+	c.armClock()
+}
+
+// armClock ends the attached session when its deadline passes, so a trainee
+// who stops typing still gets end (outcome timeout) and the report: the
+// clock ends the session, not the next reply. Runs under busy.
+func (c *conn) armClock() {
+	if c.clock != nil {
+		c.clock.Stop()
+		c.clock = nil
+	}
+	sess := c.sess
+	if sess == nil || sess.State != simulator.StateActive || sess.Deadline.IsZero() {
+		return
+	}
+	c.clock = time.AfterFunc(time.Until(sess.Deadline), func() {
+		c.busy.Lock()
+		defer c.busy.Unlock()
+		if c.closing || c.sess != sess || sess.State != simulator.StateActive {
+			return // gone, moved on, or already ended by a reply
+		}
+		ctx := context.Background()
+		evs, err := c.srv.sim.End(ctx, sess)
+		c.sendEvents(evs)
+		if err != nil {
+			// Another connection may have ended it first; nothing was asked.
+			c.log.Debug("deadline end", slog.Any("error", err))
+			return
+		}
+		c.settled(ctx, true)
+	})
 }
 
 func (c *conn) detach() {
+	c.busy.Lock()
+	c.closing = true // a pending clock must not touch this connection any more
+	if c.clock != nil {
+		c.clock.Stop()
+	}
+	c.busy.Unlock()
 	if c.sess != nil && c.sess.State == simulator.StateActive {
 		c.srv.metrics.activeSessions.Dec()
 	}
