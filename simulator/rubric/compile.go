@@ -37,6 +37,9 @@ type Assessor struct {
 	sayNot    []string
 	howCues   []string
 	sayAfter  []string
+	structs   []structure
+	// structBase: owner ids from here on are structure words (structure.go).
+	structBase int
 }
 
 type signal struct {
@@ -137,6 +140,7 @@ func compile(s *spec) (*Assessor, error) {
 	lex(a.neg, s.Negation.ZH, s.Negation.EN)
 	lex(a.negExempt, s.Negation.ZHExempt, s.Negation.ENExempt)
 	lex(a.say, s.Quotes.SayZH, s.Quotes.SayEN)
+	a.compileStructures(s, add) // registers words: before index
 	a.m.index()
 
 	a.questions = a.ids[s.Questions.Code]

@@ -45,8 +45,12 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 
 	// Quotation: the customer's words inside a reply are data, not the agent's.
 	r.quotes = quoteSpans(text)
-	var negs, exempts []hit
+	var negs, exempts, words []hit
 	for _, h := range raw {
+		if int(h.owner) >= a.structBase {
+			words = append(words, h)
+			continue
+		}
 		switch int(h.owner) {
 		case a.say:
 			if a.agrees(text[h.end:]) || a.agentSpeaks(text[:h.start]) {
@@ -71,7 +75,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 	cand := make([]hit, 0, len(raw))
 	for _, h := range raw {
 		o := int(h.owner)
-		if o == a.neg || o == a.negExempt || o == a.say || r.inQuote(h.start) || r.inQuote(h.end-1) {
+		if o == a.neg || o == a.negExempt || o == a.say || o >= a.structBase || r.inQuote(h.start) || r.inQuote(h.end-1) {
 			continue
 		}
 		if sg := a.sigs[o]; sg != nil {
@@ -185,6 +189,10 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 		}
 	}
 
+	// Clause shapes: subject-led orders, rhetorical questions, sarcasm,
+	// minimisers, blame and bare refusals phrased in unlisted words.
+	structured := a.readStructures(r, d, negs, words)
+
 	// A question nobody else explains is a question asked; one that offers
 	// an action ("我先帮您约个时间?") checks agreement.
 	own, plan, infoReq := a.ids2.kOwn, a.ids2.kProposePlan, a.ids2.kInfoRequest
@@ -195,7 +203,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 			continue
 		}
 		ss, se := d.sentenceBounds(cs)
-		explained := false
+		explained := slices.Contains(structured, ss)
 		for _, h := range cand {
 			if a.qYield[h.owner] && int(h.start) >= ss && int(h.start) < se {
 				explained = true

@@ -211,8 +211,10 @@ type spec struct {
 		MinRunes    int      `yaml:"min_runes"`
 	} `yaml:"quotes"`
 	Markers map[string]markerSpec `yaml:"markers"`
-	Signals map[string]signalSpec `yaml:"signals"`
-	Hints   struct {
+	// Structures are clause shapes read beside the lexicons (structure.go).
+	Structures []structureSpec       `yaml:"structures"`
+	Signals    map[string]signalSpec `yaml:"signals"`
+	Hints      struct {
 		Codes       map[string]bilingual `yaml:"codes"`
 		Boilerplate bilingual            `yaml:"boilerplate"`
 		AngryFirst  bilingual            `yaml:"angry_first"`
@@ -439,6 +441,7 @@ func (v *validator) check(s *spec) {
 	for name, m := range s.Markers {
 		v.checkLex(name, m.ZH, m.EN, "markers", name)
 	}
+	v.checkStructures(s, known)
 	for code := range s.Clauses {
 		if !slices.Contains(Codes(), code) {
 			v.fail("unknown code "+code, "name a RUBRIC code", "clauses", code)

@@ -1,0 +1,319 @@
+package rubric
+
+import (
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// structureSpec is one structural rule from rubric.yaml `structures`: a
+// shape of clause (who is the subject, what follows it, what it contains,
+// whether it asks) rather than a listed phrase, so that wording nobody has
+// listed yet is still read. See the comment above `structures` in
+// rubric.yaml for the fields.
+type structureSpec struct {
+	Name        string     `yaml:"name"`
+	Code        string     `yaml:"code"`
+	Scope       string     `yaml:"scope"`
+	Lead        []string   `yaml:"lead"`
+	Start       []string   `yaml:"start"`
+	Skip        []string   `yaml:"skip"`
+	Then        []string   `yaml:"then"`
+	Alone       bool       `yaml:"alone"`
+	All         [][]string `yaml:"all"`
+	None        []string   `yaml:"none"`
+	Question    string     `yaml:"question"`
+	Negatable   bool       `yaml:"negatable"`
+	Unless      []string   `yaml:"unless"`
+	UnlessWords []string   `yaml:"unless_words"`
+}
+
+// structure is a compiled structureSpec: every word folded like the reply.
+type structure struct {
+	code        int
+	sentence    bool
+	lead        []string
+	start       []string
+	skip        []string
+	then        []string
+	alone       bool
+	all         []int32 // owner id of each group's words in the matcher
+	none        int32   // owner id of the none words, or -1
+	question    int8    // 0 either, 1 must ask, -1 must not ask
+	negatable   bool
+	unless      []int
+	unlessWords int32 // owner id of the unless_words, or -1
+}
+
+func (v *validator) checkStructures(s *spec, known map[string]bool) {
+	for i, st := range s.Structures {
+		idx := []string{"structures", st.Name}
+		line := v.itemLine("structures", i)
+		fail := func(msg, fix string, path ...string) {
+			v.errs = append(v.errs, &ValidationError{File: v.file, Line: line, Field: strings.Join(path, "."), Msg: msg, Fix: fix})
+		}
+		if st.Name == "" {
+			fail("structure without a name", "give every structure a short name (it appears in errors)", "structures")
+		}
+		if !containsCode(negativeCodes, st.Code) && !containsCode(positiveCodes, st.Code) {
+			fail("unknown code "+st.Code, "name a RUBRIC.md code", append(idx, "code")...)
+		}
+		switch st.Scope {
+		case "", "clause", "sentence":
+		default:
+			fail("scope "+st.Scope+" is not clause or sentence", "use scope: clause or scope: sentence", append(idx, "scope")...)
+		}
+		switch st.Question {
+		case "", "yes", "no":
+		default:
+			fail("question "+st.Question+" is not yes or no", "use question: yes, question: no, or leave it out", append(idx, "question")...)
+		}
+		if len(st.Start) == 0 && len(st.All) == 0 {
+			fail("structure matches every clause", "give it a start list or an all list", idx...)
+		}
+		if (len(st.Then) > 0 || st.Alone) && len(st.Start) == 0 {
+			fail("then or alone without start", "then and alone describe what follows a start word; add start", append(idx, "then")...)
+		}
+		for _, u := range st.Unless {
+			if !known[u] {
+				fail("unknown code or marker "+u, "name a RUBRIC code or a marker defined under markers", append(idx, "unless")...)
+			}
+		}
+		lists := [][]string{st.Lead, st.Start, st.Skip, st.Then, st.None, st.UnlessWords}
+		lists = append(lists, st.All...)
+		for _, l := range lists {
+			for _, w := range l {
+				if strings.TrimSpace(w) == "" {
+					fail("empty word", "remove the empty entry", idx...)
+				}
+			}
+		}
+		for _, g := range st.All {
+			if len(g) == 0 {
+				fail("empty group in all", "remove it or list its words", append(idx, "all")...)
+			}
+		}
+	}
+}
+
+// itemLine is the line of the i-th entry of the top-level list key.
+func (v *validator) itemLine(key string, i int) int {
+	n := v.root
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	if n == nil || n.Kind != yaml.MappingNode {
+		return 1
+	}
+	for j := 0; j+1 < len(n.Content); j += 2 {
+		if n.Content[j].Value == key {
+			if seq := n.Content[j+1]; seq.Kind == yaml.SequenceNode && i < len(seq.Content) {
+				return seq.Content[i].Line
+			}
+			return n.Content[j].Line
+		}
+	}
+	return 1
+}
+
+func containsCode(list []string, c string) bool {
+	for _, x := range list {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// compileStructures folds the prefix lists and registers every contained
+// word with the lexicon matcher under an owner of its own (group, none,
+// unless_words), so the one scan of the reply finds them all; a rule then
+// costs a few comparisons of hit positions per clause.
+func (a *Assessor) compileStructures(s *spec, add func(string) int) {
+	fold := func(ws []string) []string {
+		out := make([]string, 0, len(ws))
+		for _, w := range ws {
+			out = append(out, strings.TrimSpace(a.z.normalizePattern(w)))
+		}
+		return out
+	}
+	gz, ge := s.Reply.GapZH, s.Reply.GapEN
+	words := func(name string, ws []string) int32 {
+		if len(ws) == 0 {
+			return -1
+		}
+		id := add(name)
+		for _, w := range ws {
+			a.m.add(&a.z, w, int32(id), gz, ge)
+		}
+		return int32(id)
+	}
+	a.structBase = len(a.names)
+	for i, st := range s.Structures {
+		c := structure{
+			code:        a.ids[st.Code],
+			sentence:    st.Scope == "sentence",
+			lead:        fold(st.Lead),
+			start:       fold(st.Start),
+			skip:        fold(st.Skip),
+			then:        fold(st.Then),
+			alone:       st.Alone,
+			none:        words(fmt.Sprintf("_structure%d_none", i), st.None),
+			negatable:   st.Negatable,
+			unlessWords: words(fmt.Sprintf("_structure%d_unless", i), st.UnlessWords),
+		}
+		for g, ws := range st.All {
+			c.all = append(c.all, words(fmt.Sprintf("_structure%d_all%d", i, g), ws))
+		}
+		for _, u := range st.Unless {
+			c.unless = append(c.unless, a.ids[u])
+		}
+		switch st.Question {
+		case "yes":
+			c.question = 1
+		case "no":
+			c.question = -1
+		}
+		a.structs = append(a.structs, c)
+	}
+}
+
+// readStructures marks the codes of the structural rules. It returns the
+// start of every sentence a rule marked, so a question there is not also
+// counted as a plain `ask`.
+func (a *Assessor) readStructures(r *reading, d *doc, negs, words []hit) []int {
+	if len(a.structs) == 0 {
+		return nil
+	}
+	text := d.text
+	var marked []int
+	for i := range a.structs {
+		st := &a.structs[i]
+		if r.has[st.code] || st.blockedByReply(r, words) {
+			continue
+		}
+		for s := 0; s < len(text); {
+			var cs, ce int
+			if st.sentence {
+				cs, ce = d.sentenceBounds(s)
+			} else {
+				cs, ce = d.clauseBounds(s)
+			}
+			s = max(ce+1, s+1)
+			if r.inQuote(int32(cs)) || !st.matches(text[cs:min(ce, len(text))], cs, ce, words) {
+				continue
+			}
+			if st.question != 0 {
+				ss, se := d.sentenceBounds(cs)
+				q := d.isQuestion(cs, ce) || strings.Contains(text[ss:se], "?")
+				if q != (st.question > 0) {
+					continue
+				}
+			}
+			if st.negatable && hasHitIn(negs, cs, ce) {
+				continue
+			}
+			r.mark(st.code, a.trimSpan(d, cs, min(ce+1, len(text))))
+			ss, _ := d.sentenceBounds(cs)
+			marked = append(marked, ss)
+			break
+		}
+	}
+	return marked
+}
+
+func (st *structure) blockedByReply(r *reading, words []hit) bool {
+	for _, u := range st.unless {
+		if r.has[u] {
+			return true
+		}
+	}
+	if st.unlessWords >= 0 {
+		for _, h := range words {
+			if h.owner == st.unlessWords {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hitIn reports whether a word of owner lies inside [s, e).
+func hitIn(words []hit, owner int32, s, e int) bool {
+	for _, h := range words {
+		if h.owner == owner && int(h.start) >= s && int(h.end) <= e {
+			return true
+		}
+	}
+	return false
+}
+
+func hasHitIn(hits []hit, s, e int) bool {
+	for _, h := range hits {
+		if int(h.start) >= s && int(h.start) < e {
+			return true
+		}
+	}
+	return false
+}
+
+// matches tests one clause or sentence, t = text[cs:ce], against the
+// rule's shape; words are the reply's hits of structure words.
+func (st *structure) matches(t string, cs, ce int, words []hit) bool {
+	if len(st.start) > 0 {
+		t = strings.TrimLeft(t, " \n,")
+		for range 2 {
+			rest, ok := cutPrefixWord(t, st.lead)
+			if !ok {
+				break
+			}
+			t = strings.TrimLeft(rest, " ,")
+		}
+		rest, ok := cutPrefixWord(t, st.start)
+		if !ok {
+			return false
+		}
+		rest = strings.TrimLeft(rest, " ")
+		for range 3 {
+			r2, ok := cutPrefixWord(rest, st.skip)
+			if !ok {
+				break
+			}
+			rest = strings.TrimLeft(r2, " ")
+		}
+		if len(st.then) > 0 {
+			if _, ok := cutPrefixWord(rest, st.then); !ok {
+				return false
+			}
+		}
+		if st.alone && strings.Trim(rest, " .!~") != "" {
+			return false
+		}
+	}
+	for _, g := range st.all {
+		if !hitIn(words, g, cs, ce) {
+			return false
+		}
+	}
+	return st.none < 0 || !hitIn(words, st.none, cs, ce)
+}
+
+// cutPrefixWord removes the first of words that opens t; an English word
+// must end at a word boundary ("you" opens "you just", not "you'll").
+func cutPrefixWord(t string, words []string) (string, bool) {
+	for _, w := range words {
+		if !strings.HasPrefix(t, w) {
+			continue
+		}
+		if isWordByte(w[len(w)-1]) && len(t) > len(w) && (isWordByte(t[len(w)]) || t[len(w)] == '\'') {
+			continue
+		}
+		return t[len(w):], true
+	}
+	return t, false
+}
+
+func isWordByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b >= 'A' && b <= 'Z'
+}
