@@ -13,20 +13,22 @@ import (
 // listed yet is still read. See the comment above `structures` in
 // rubric.yaml for the fields.
 type structureSpec struct {
-	Name        string     `yaml:"name"`
-	Code        string     `yaml:"code"`
-	Scope       string     `yaml:"scope"`
-	Lead        []string   `yaml:"lead"`
-	Start       []string   `yaml:"start"`
-	Skip        []string   `yaml:"skip"`
-	Then        []string   `yaml:"then"`
-	Alone       bool       `yaml:"alone"`
-	All         [][]string `yaml:"all"`
-	None        []string   `yaml:"none"`
-	Question    string     `yaml:"question"`
-	Negatable   bool       `yaml:"negatable"`
-	Unless      []string   `yaml:"unless"`
-	UnlessWords []string   `yaml:"unless_words"`
+	Name     string     `yaml:"name"`
+	Code     string     `yaml:"code"`
+	Scope    string     `yaml:"scope"`
+	Lead     []string   `yaml:"lead"`
+	Start    []string   `yaml:"start"`
+	Skip     []string   `yaml:"skip"`
+	Then     []string   `yaml:"then"`
+	Alone    bool       `yaml:"alone"`
+	All      [][]string `yaml:"all"`
+	None     []string   `yaml:"none"`
+	Question string     `yaml:"question"`
+	// QuestionTags ("ok", "got it") end an order without asking anything.
+	QuestionTags []string `yaml:"question_tags"`
+	Negatable    bool     `yaml:"negatable"`
+	Unless       []string `yaml:"unless"`
+	UnlessWords  []string `yaml:"unless_words"`
 }
 
 // structure is a compiled structureSpec: every word folded like the reply.
@@ -41,6 +43,7 @@ type structure struct {
 	all         []int32 // owner id of each group's words in the matcher
 	none        int32   // owner id of the none words, or -1
 	question    int8    // 0 either, 1 must ask, -1 must not ask
+	tags        []string
 	negatable   bool
 	unless      []int
 	unlessWords int32 // owner id of the unless_words, or -1
@@ -159,6 +162,7 @@ func (a *Assessor) compileStructures(s *spec, add func(string) int) {
 			skip:        fold(st.Skip),
 			then:        fold(st.Then),
 			alone:       st.Alone,
+			tags:        fold(st.QuestionTags),
 			none:        words(fmt.Sprintf("_structure%d_none", i), st.None),
 			negatable:   st.Negatable,
 			unlessWords: words(fmt.Sprintf("_structure%d_unless", i), st.UnlessWords),
@@ -207,6 +211,9 @@ func (a *Assessor) readStructures(r *reading, d *doc, negs, words []hit) []int {
 			if st.question != 0 {
 				ss, se := d.sentenceBounds(cs)
 				q := d.isQuestion(cs, ce) || strings.Contains(text[ss:se], "?")
+				if q && st.onlyTag(text[ss:se]) {
+					q = false
+				}
 				if q != (st.question > 0) {
 					continue
 				}
@@ -221,6 +228,26 @@ func (a *Assessor) readStructures(r *reading, d *doc, negs, words []hit) []int {
 		}
 	}
 	return marked
+}
+
+// onlyTag reports whether sentence t asks only by a trailing tag: "You
+// wait for the email, ok?" orders, it does not ask.
+func (st *structure) onlyTag(t string) bool {
+	t = strings.TrimRight(t, " ?")
+	if strings.Count(t, "?") > 0 {
+		return false
+	}
+	i := strings.LastIndexByte(t, ',')
+	if i < 0 {
+		return false
+	}
+	tag := strings.TrimSpace(t[i+1:])
+	for _, w := range st.tags {
+		if tag == w {
+			return true
+		}
+	}
+	return false
 }
 
 func (st *structure) blockedByReply(r *reading, words []hit) bool {

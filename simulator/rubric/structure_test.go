@@ -55,6 +55,15 @@ func TestStructures(t *testing.T) {
 		{name: "no idea is no bare no", reply: "No idea.", not: []string{"flat_refusal"}},
 		{name: "rhetorical unknown zh", reply: "谁晓得它什么时候到。", want: []string{"flat_unknown"}},
 		{name: "temper ordered down en", reply: "Whoa there, tone it down.", want: []string{"calm_down"}},
+		{name: "stop asking zh", reply: "别老催了,到了自然会通知。", want: []string{"irritation"}},
+		{name: "don't worry is no stop-asking", reply: "别担心,我会盯着物流。", not: []string{"irritation"}},
+		{name: "counted repetition zh", reply: "这个我都解释过好几遍了。", want: []string{"irritation"}},
+		{name: "the customer's repetition is acknowledged", reply: "您已经说了好几次了,真的很抱歉让您反复解释。", not: []string{"irritation"}},
+		{name: "counted repetition en", reply: "I've gone over this three times now.", want: []string{"irritation"}},
+		{name: "certainty promised zh", reply: "周五铁定修好。", want: []string{"over_promise"}},
+		{name: "certainty denied is honest", reply: "我不敢说准能修好,周五前给您检测结果。", not: []string{"over_promise"}},
+		{name: "certainty promised en", reply: "It'll be there Monday, count on it.", want: []string{"over_promise"}},
+		{name: "order with a tag is still an order", reply: "You fill in the form first, okay?", want: []string{"command"}},
 		{name: "quoted words are the customer's", reply: "您说\"你们一点都不在乎而已\",我明白您的失望。", customer: "你们一点都不在乎而已", not: []string{"minimize"}},
 	}
 	for _, tt := range tests {
