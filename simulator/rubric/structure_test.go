@@ -64,6 +64,8 @@ func TestStructures(t *testing.T) {
 		{name: "certainty denied is honest", reply: "我不敢说准能修好,周五前给您检测结果。", not: []string{"over_promise"}},
 		{name: "certainty promised en", reply: "It'll be there Monday, count on it.", want: []string{"over_promise"}},
 		{name: "order with a tag is still an order", reply: "You fill in the form first, okay?", want: []string{"command"}},
+		{name: "claim disputed by question", reply: "我们凭什么要赔?", want: []string{"argue"}, not: []string{"ask"}},
+		{name: "agent's own repetition after 跟您讲", reply: "跟您讲了好多回了。", want: []string{"irritation"}},
 		{name: "quoted words are the customer's", reply: "您说\"你们一点都不在乎而已\",我明白您的失望。", customer: "你们一点都不在乎而已", not: []string{"minimize"}},
 	}
 	for _, tt := range tests {
