@@ -10,8 +10,9 @@ import (
 
 // labelledSets are the tuning sets beside the dev set, each with floors a
 // little under its current figures, so a lexicon edit that helps one set
-// cannot quietly break another. testdata/blind3.jsonl is held out: it is
-// scored only to report first-contact figures and is not listed here.
+// cannot quietly break another. testdata/blind3.jsonl and blind7.jsonl are
+// held out: they are scored only to report first-contact figures and are
+// not listed here.
 var labelledSets = []struct {
 	file             string
 	step, negR, negP float64 // floors per language; 0 = not checked
@@ -26,6 +27,7 @@ var labelledSets = []struct {
 	{file: "blind2.jsonl", step: 0.79, negR: 0.95, negP: 0.85},
 	{file: "blind4.jsonl", step: 0.87, negR: 0.83, negP: 0.82},
 	{file: "blind5.jsonl", step: 0.82, negR: 0.87, negP: 0.82},
+	{file: "blind6.jsonl", step: 0.87, negR: 0.95, negP: 0.84},
 }
 
 func TestLabelledSetFloors(t *testing.T) {
