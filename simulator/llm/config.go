@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// Structured-output capabilities of a provider (see PROVIDERS.md).
+// Structured-output capabilities of a provider (see the README section LLM personas).
 const (
 	StructuredJSONSchema = "json_schema" // strict JSON schema (OpenAI, Azure, vLLM, Ollama ≥ 0.5, newer Qwen)
 	StructuredJSONObject = "json_object" // JSON mode only (DeepSeek, older Qwen)
@@ -125,7 +125,7 @@ func (c Config) withDefaults() Config {
 
 // ErrNotConfigured is returned by Validate when no model is configured; the
 // server answers `unavailable` for engine "llm" in that case.
-var ErrNotConfigured = errors.New("llm: no model configured: set llm.base_url (SPARRING_LLM_BASE_URL) and llm.model (SPARRING_LLM_MODEL), see simulator/llm/PROVIDERS.md")
+var ErrNotConfigured = errors.New("llm: no model configured: set llm.base_url (SPARRING_LLM_BASE_URL) and llm.model (SPARRING_LLM_MODEL), see the README section LLM personas")
 
 // Validate checks the configuration; every message names the key and the fix.
 func (c Config) Validate() error {
@@ -153,7 +153,7 @@ func (c Config) Validate() error {
 	switch c.StructuredOutput {
 	case "", StructuredJSONSchema, StructuredJSONObject, StructuredNone:
 	default:
-		errs = append(errs, fmt.Errorf("llm.structured_output is %q: use json_schema, json_object or none (see PROVIDERS.md for your provider)", c.StructuredOutput))
+		errs = append(errs, fmt.Errorf("llm.structured_output is %q: use json_schema, json_object or none (see the README section LLM personas for your provider)", c.StructuredOutput))
 	}
 	if c.MaxConcurrency < 0 {
 		errs = append(errs, fmt.Errorf("llm.max_concurrency is %d: use a positive number (0 means the default %d)", c.MaxConcurrency, DefaultMaxConcurrency))
