@@ -174,7 +174,9 @@ func scoreLine(ctx context.Context, a simulator.Assessor, find scenarioFinder, l
 	case in.Lang != "" && !in.Lang.Valid():
 		return scoreError{ID: in.ID, Error: fmt.Sprintf("lang %q is not zh or en", in.Lang)}
 	}
-	req := simulator.AssessRequest{Reply: *in.Text, Lang: in.Lang, Customer: in.Customer, Turn: 1}
+	// Turn 0: a line scored on its own, outside any conversation, so the
+	// order rules (no agree before understand, …) do not apply.
+	req := simulator.AssessRequest{Reply: *in.Text, Lang: in.Lang, Customer: in.Customer}
 	if in.Scenario != "" && find != nil {
 		sc, err := find(ctx, in.Scenario)
 		switch {

@@ -86,12 +86,15 @@ func (a *Assessor) assessment(r *reading, lang simulator.Lang, req simulator.Ass
 	}
 
 	// Order rules: no agreement before any understanding; no retention
-	// before an agreement or a clean escalation.
+	// before an agreement or a clean escalation. They judge a reply's place
+	// in a conversation, so a reply scored on its own (Turn 0: batch
+	// scoring with no transcript) is credited with every step it shows.
 	p := priorOf(req.Previous)
-	if shown[simulator.StepAgree] && !shown[simulator.StepUnderstand] && !p.understand {
+	inConversation := req.Turn > 0 || len(req.Previous) > 0
+	if inConversation && shown[simulator.StepAgree] && !shown[simulator.StepUnderstand] && !p.understand {
 		shown[simulator.StepAgree] = false
 	}
-	if shown[simulator.StepRetain] && !shown[simulator.StepAgree] && !p.agree && !r.has[a.ids2.kEscalateCleanly] {
+	if inConversation && shown[simulator.StepRetain] && !shown[simulator.StepAgree] && !p.agree && !r.has[a.ids2.kEscalateCleanly] {
 		shown[simulator.StepRetain] = false
 	}
 	for _, st := range simulator.Steps {
