@@ -155,31 +155,31 @@ func TestNegationAndQuotation(t *testing.T) {
 func TestOrderRules(t *testing.T) {
 	a := mustNew(t)
 	plan := "那我们这样安排:我今天下午三点前把换货单提交好,您看行吗?"
-	as := assess(t, a, simulator.AssessRequest{Reply: plan})
+	as := assess(t, a, simulator.AssessRequest{Reply: plan, Turn: 1})
 	if !slices.Contains(codes(as), "propose_plan") || slices.Contains(as.Steps, simulator.StepAgree) {
 		t.Fatalf("first-turn plan: steps %v signals %v; want the signal but no agree step", as.Steps, codes(as))
 	}
-	as = assess(t, a, simulator.AssessRequest{Reply: plan, Previous: []simulator.Assessment{{Steps: []simulator.Step{simulator.StepUnderstand}}}})
+	as = assess(t, a, simulator.AssessRequest{Reply: plan, Turn: 2, Previous: []simulator.Assessment{{Steps: []simulator.Step{simulator.StepUnderstand}}}})
 	if !slices.Contains(as.Steps, simulator.StepAgree) {
 		t.Fatalf("plan after understanding: steps %v, want agree", as.Steps)
 	}
 	withBoth := "抱歉让您久等了,我确认一下,您要的是换货对吗?那我今天下午三点前把换货单提交好,您看行吗?"
-	as = assess(t, a, simulator.AssessRequest{Reply: withBoth})
+	as = assess(t, a, simulator.AssessRequest{Reply: withBoth, Turn: 1})
 	if !slices.Contains(as.Steps, simulator.StepAgree) || !slices.Contains(as.Steps, simulator.StepUnderstand) {
 		t.Fatalf("understand and agree in one reply: steps %v", as.Steps)
 	}
 
 	thanks := "Thanks for your patience - is there anything else I can help with?"
-	as = assess(t, a, simulator.AssessRequest{Reply: thanks, Previous: []simulator.Assessment{{Steps: []simulator.Step{simulator.StepUnderstand}}}})
+	as = assess(t, a, simulator.AssessRequest{Reply: thanks, Turn: 2, Previous: []simulator.Assessment{{Steps: []simulator.Step{simulator.StepUnderstand}}}})
 	if slices.Contains(as.Steps, simulator.StepRetain) {
 		t.Fatalf("retain before any agreement: steps %v", as.Steps)
 	}
-	as = assess(t, a, simulator.AssessRequest{Reply: thanks, Previous: []simulator.Assessment{{Steps: []simulator.Step{simulator.StepUnderstand, simulator.StepAgree}}}})
+	as = assess(t, a, simulator.AssessRequest{Reply: thanks, Turn: 2, Previous: []simulator.Assessment{{Steps: []simulator.Step{simulator.StepUnderstand, simulator.StepAgree}}}})
 	if !slices.Contains(as.Steps, simulator.StepRetain) {
 		t.Fatalf("retain after agreement: steps %v", as.Steps)
 	}
 	esc := []simulator.Assessment{{Steps: []simulator.Step{}, Signals: []simulator.Signal{{Code: "escalate_cleanly", Polarity: simulator.Positive}}}}
-	as = assess(t, a, simulator.AssessRequest{Reply: thanks, Previous: esc})
+	as = assess(t, a, simulator.AssessRequest{Reply: thanks, Turn: 2, Previous: esc})
 	if !slices.Contains(as.Steps, simulator.StepRetain) {
 		t.Fatalf("retain after a clean escalation: steps %v", as.Steps)
 	}
