@@ -28,6 +28,9 @@ var labelledSets = []struct {
 	{file: "blind4.jsonl", step: 0.87, negR: 0.83, negP: 0.82},
 	{file: "blind5.jsonl", step: 0.82, negR: 0.87, negP: 0.82},
 	{file: "blind6.jsonl", step: 0.87, negR: 0.95, negP: 0.84},
+	// Coverage probes (2026-11-22): the common phrasings of every code, polite
+	// look-alikes, negation and quotation; today zh 0.949/0.984/0.974, en 0.962/0.982/0.979.
+	{file: "coverage.jsonl", step: 0.94, negR: 0.97, negP: 0.96},
 }
 
 func TestLabelledSetFloors(t *testing.T) {
