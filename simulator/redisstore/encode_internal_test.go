@@ -45,3 +45,35 @@ func TestAppendEventsBytes(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEncodeTurnEvents compares Append's pooled encoding with one
+// json.Marshal per event, on a coach-mode turn (ack, feedback, customer).
+func BenchmarkEncodeTurnEvents(b *testing.B) {
+	at := time.Now().UTC()
+	a := simulator.Assessment{Score: 2, Hint: "Name the next step and when you will call back.",
+		Signals: []simulator.Signal{{Code: "apologize"}, {Code: "acknowledge_feeling"}}}
+	evs := []simulator.Event{
+		{Seq: 4, Type: simulator.EventAck, Turn: 2, At: at, ReplyID: "r2", Text: "I'll book the engineer for 9 to 12 tomorrow and call you by 6 p.m. Would that work?", Assessment: &a, DelayMS: 1500},
+		{Seq: 5, Type: simulator.EventFeedback, Turn: 2, At: at, Feedback: &a},
+		{Seq: 6, Type: simulator.EventCustomer, Turn: 2, At: at, Text: "Fine. But I want to hear from you by six, not seven.", Mood: &simulator.Mood{Anger: 40, Trust: 30}},
+	}
+	b.Run("pooled", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf bytes.Buffer
+		args := make([]any, 0, 16)
+		for b.Loop() {
+			if _, err := appendEvents(args[:0], &buf, evs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("marshal", func(b *testing.B) {
+		b.ReportAllocs()
+		args := make([]any, 0, 16)
+		for b.Loop() {
+			if _, err := encodeEvents(args[:0], evs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -47,3 +47,26 @@ func FuzzDecodeFastPath(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodeReply compares Decode with the Decoder-only path it
+// replaced, on a typical reply frame.
+func BenchmarkDecodeReply(b *testing.B) {
+	frame := []byte(`{"type":"reply","id":"r17","text":"I'll book the engineer for 9 to 12 tomorrow and call you by 6 p.m. Would that work?"}`)
+	b.Run("Decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Decode(frame); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("DecoderOnly", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var req Request
+			if err := decodeSlow(bytes.TrimSpace(frame), &req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
