@@ -10,9 +10,6 @@ import (
 
 	"github.com/sparring-gym/sparring/scenarios"
 	"github.com/sparring-gym/sparring/simulator"
-	"github.com/sparring-gym/sparring/simulator/redisstore"
-	"github.com/sparring-gym/sparring/simulator/rubric"
-	"github.com/sparring-gym/sparring/simulator/scripted"
 	"github.com/sparring-gym/sparring/simulator/scripted/fidelity"
 )
 
@@ -42,23 +39,11 @@ the repeat asker repeats until the question is restated. It exits non-zero if an
 			if err != nil {
 				return err
 			}
-			assessor, err := rubric.New()
-			if err != nil {
-				return fmt.Errorf("rubric: %w", err)
-			}
-			backend, err := redisstore.Open(ctx, redisstore.Options{}, logger)
+			sim, closeStore, err := localSimulator(ctx, lib, logger, fidelity.SteppingClock(15*time.Second))
 			if err != nil {
 				return err
 			}
-			defer func() { _ = backend.Close() }()
-			sim := simulator.New(simulator.Deps{
-				Library:   lib,
-				Customers: map[simulator.Engine]simulator.Customer{simulator.EngineScripted: scripted.New()},
-				Assessor:  assessor,
-				Store:     backend.Store(),
-				Logger:    logger,
-				Now:       fidelity.SteppingClock(15 * time.Second),
-			})
+			defer closeStore()
 			runner := fidelity.Runner{Sim: sim, Lib: lib}
 			list, err := lib.Scenarios(ctx)
 			if err != nil {

@@ -12,9 +12,6 @@ import (
 
 	"github.com/sparring-gym/sparring/scenarios"
 	"github.com/sparring-gym/sparring/simulator"
-	"github.com/sparring-gym/sparring/simulator/redisstore"
-	"github.com/sparring-gym/sparring/simulator/rubric"
-	"github.com/sparring-gym/sparring/simulator/scripted"
 )
 
 // newPlayCmd is `sparring play SCENARIO`: a practice session in the terminal
@@ -56,22 +53,11 @@ the embedded in-memory storage, with the same scorer and customer engine as the 
 			if m != simulator.ModeCoach && m != simulator.ModeExam {
 				return fmt.Errorf("--mode %q: use coach or exam", mode)
 			}
-			assessor, err := rubric.New()
-			if err != nil {
-				return fmt.Errorf("rubric: %w", err)
-			}
-			backend, err := redisstore.Open(ctx, redisstore.Options{}, logger)
+			sim, closeStore, err := localSimulator(ctx, lib, logger, nil)
 			if err != nil {
 				return err
 			}
-			defer func() { _ = backend.Close() }()
-			sim := simulator.New(simulator.Deps{
-				Library:   lib,
-				Customers: map[simulator.Engine]simulator.Customer{simulator.EngineScripted: scripted.New()},
-				Assessor:  assessor,
-				Store:     backend.Store(),
-				Logger:    logger,
-			})
+			defer closeStore()
 			req := simulator.StartRequest{Scenario: sc.ID, Trainee: trainee, Mode: m, Engine: simulator.EngineScripted, Lang: l}
 			if cmd.Flags().Changed("seed") {
 				req.Seed = &seed
