@@ -141,6 +141,12 @@ type Assessment struct {
 	Hint    string   `json:"hint"`
 	// Judge holds an optional second opinion's disagreements, kept for the report.
 	Judge []string `json:"judge,omitempty"`
+
+	// What the report needs besides the signals, kept with the stored reply
+	// so the report does not read every reply again.
+	Repeats      int  `json:"repeats,omitempty"`       // earlier replies this one repeats (pasted boilerplate)
+	PolicyBreach bool `json:"policy_breach,omitempty"` // commits to something the scenario's policy forbids
+	Correction   bool `json:"correction,omitempty"`    // takes back an earlier commitment
 }
 
 // Has reports whether the assessment contains a signal with the given code.

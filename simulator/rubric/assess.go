@@ -128,6 +128,9 @@ func (a *Assessor) assessment(r *reading, lang simulator.Lang, req simulator.Ass
 		out.Verdict = simulator.VerdictOK
 	}
 	out.Hint = a.hint(r, lang, req, p, shown, repeats)
+	out.Repeats = repeats
+	out.PolicyBreach = len(r.policy) > 0
+	out.Correction = r.has[a.ids2.kCorrection]
 	return out
 }
 

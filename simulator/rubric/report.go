@@ -29,30 +29,27 @@ func (a *Assessor) Report(ctx context.Context, req simulator.ReportRequest) (sim
 		HardFails:  []string{},
 	}
 
-	// Re-read every turn: the policy check and boilerplate count need the
-	// text; the stored assessment is kept when there is one.
+	// A turn's stored assessment carries what the report needs; only a turn
+	// without one (an old or hand-built record) is read again.
 	type turn struct {
-		rec     simulator.TurnRecord
-		as      simulator.Assessment
-		r       *reading
-		repeats int
+		rec simulator.TurnRecord
+		as  simulator.Assessment
 	}
 	turns := make([]turn, 0, len(req.Turns))
 	var prev []simulator.Assessment
 	var transcript []simulator.Line
 	for _, rec := range req.Turns {
-		r := a.read(rec.Reply, rec.Customer, req.Scenario)
-		reps := a.repeats(r.n.text, transcript)
 		as := rec.Assessment
 		if as.Steps == nil && as.Signals == nil && rec.Reply != "" {
+			r := a.read(rec.Reply, rec.Customer, req.Scenario)
 			as = a.assessment(r, lang, simulator.AssessRequest{
 				Reply: rec.Reply, Lang: lang, Customer: rec.Customer, Transcript: transcript,
 				Previous: prev, Scenario: req.Scenario, Turn: rec.Turn, Delay: rec.Delay,
-			}, reps)
+			}, a.repeats(r.n.text, transcript))
 		}
 		as.Steps = nonNil(as.Steps)
 		as.Signals = nonNil(as.Signals)
-		turns = append(turns, turn{rec: rec, as: as, r: r, repeats: reps})
+		turns = append(turns, turn{rec: rec, as: as})
 		prev = append(prev, as)
 		transcript = append(transcript,
 			simulator.Line{Turn: rec.Turn, Speaker: simulator.SpeakerCustomer, Text: rec.Customer},
@@ -70,7 +67,7 @@ func (a *Assessor) Report(ctx context.Context, req simulator.ReportRequest) (sim
 	evidence := map[simulator.Step][]string{}
 	count := map[string]int{}
 	for _, t := range turns {
-		w := math.Pow(a.s.Boilerplate.Decay, float64(t.repeats))
+		w := math.Pow(a.s.Boilerplate.Decay, float64(t.as.Repeats))
 		for _, sg := range t.as.Signals {
 			count[sg.Code]++
 			s := a.sigOf(sg.Code)
@@ -123,10 +120,10 @@ func (a *Assessor) Report(ctx context.Context, req simulator.ReportRequest) (sim
 	policyAt := -1
 	corrected := false
 	for i, t := range turns {
-		if len(t.r.policy) > 0 && policyAt < 0 {
+		if t.as.PolicyBreach && policyAt < 0 {
 			policyAt = i
 		}
-		if policyAt >= 0 && t.r.has[a.ids2.kCorrection] {
+		if policyAt >= 0 && t.as.Correction {
 			corrected = true
 		}
 	}
