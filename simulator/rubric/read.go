@@ -452,19 +452,19 @@ func restatedBefore(d *doc, hits []hit, h hit, restate int) bool {
 // inClauseWith reports whether a hit of one of owners shares h's clause.
 func inClauseWith(d *doc, hits []hit, h hit, owners []int) bool {
 	cs, ce := d.clauseBounds(int(h.start))
-	for _, o := range hits {
-		if int(o.start) >= cs && int(o.start) < ce && slices.Contains(owners, int(o.owner)) {
-			return true
-		}
-	}
-	return false
+	return ownerWithin(hits, cs, ce, owners)
 }
 
 // inSentenceWith reports whether a hit of one of owners shares h's sentence.
 func inSentenceWith(d *doc, hits []hit, h hit, owners []int) bool {
 	ss, se := d.sentenceBounds(int(h.start))
+	return ownerWithin(hits, ss, se, owners)
+}
+
+// ownerWithin reports whether a hit of one of owners starts in [from, to).
+func ownerWithin(hits []hit, from, to int, owners []int) bool {
 	for _, o := range hits {
-		if int(o.start) >= ss && int(o.start) < se && slices.Contains(owners, int(o.owner)) {
+		if int(o.start) >= from && int(o.start) < to && slices.Contains(owners, int(o.owner)) {
 			return true
 		}
 	}
