@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/sparring-gym/sparring/simulator"
@@ -172,9 +173,9 @@ func (a *Assessor) hint(r *reading, lang simulator.Lang, req simulator.AssessReq
 }
 
 func (a *Assessor) angry(customer string) bool {
-	n := a.z.normalize(customer)
+	text := a.cache.text(&a.z, customer)
 	id := int32(a.ids2.kAngry)
-	for _, h := range a.m.scan(n.text, newDoc(n.text), nil) {
+	for _, h := range a.m.scan(text, newDoc(text), nil) {
 		if h.owner == id {
 			return true
 		}
@@ -187,39 +188,71 @@ func (a *Assessor) repeats(text string, transcript []simulator.Line) int {
 	if utf8.RuneCountInString(text) < a.s.Boilerplate.MinRunes {
 		return 0
 	}
-	var mine map[[2]rune]bool
+	var mine, theirs []uint64
+	var other []byte
 	n := 0
 	for _, l := range transcript {
 		if l.Speaker != simulator.SpeakerTrainee {
 			continue
 		}
-		other := a.z.normalize(l.Text).text
-		if other == text {
+		other = a.z.foldInto(other[:0], l.Text, nil)
+		if string(other) == text {
 			n++
 			continue
 		}
-		lo, lm := utf8.RuneCountInString(other), utf8.RuneCountInString(text)
+		lo, lm := utf8.RuneCount(other), utf8.RuneCountInString(text)
 		if float64(min(lo, lm)) < float64(max(lo, lm))*a.s.Boilerplate.Similarity {
 			continue
 		}
 		if mine == nil {
-			mine = bigrams(text)
+			mine = bigramSet(nil, []byte(text))
 		}
-		if dice(mine, bigrams(other)) >= a.s.Boilerplate.Similarity {
+		theirs = bigramSet(theirs[:0], other)
+		if dice(mine, theirs) >= a.s.Boilerplate.Similarity {
 			n++
 		}
 	}
 	return n
 }
 
-func dice(x, y map[[2]rune]bool) float64 {
+// bigramSet appends the distinct character bigrams of s (pairs of adjacent
+// runes within a word, each packed into a uint64) to dst, sorted. A sorted
+// slice, not a map: the repeat check builds one per earlier reply on every
+// turn.
+func bigramSet(dst []uint64, s []byte) []uint64 {
+	var prev rune = -1
+	for len(s) > 0 {
+		r, size := utf8.DecodeRune(s)
+		s = s[size:]
+		if unicode.IsSpace(r) || unicode.IsPunct(r) {
+			prev = -1
+			continue
+		}
+		if prev >= 0 {
+			dst = append(dst, uint64(uint32(prev))<<32|uint64(uint32(r)))
+		}
+		prev = r
+	}
+	slices.Sort(dst)
+	return slices.Compact(dst)
+}
+
+// dice is the Sørensen–Dice coefficient of two sorted bigram sets.
+func dice(x, y []uint64) float64 {
 	if len(x)+len(y) == 0 {
 		return 0
 	}
 	n := 0
-	for b := range x {
-		if y[b] {
+	for i, j := 0, 0; i < len(x) && j < len(y); {
+		switch {
+		case x[i] < y[j]:
+			i++
+		case x[i] > y[j]:
+			j++
+		default:
 			n++
+			i++
+			j++
 		}
 	}
 	return 2 * float64(n) / float64(len(x)+len(y))

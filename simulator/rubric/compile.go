@@ -10,9 +10,10 @@ import (
 // Assessor implements simulator.Assessor. It is immutable after New and safe
 // for concurrent use.
 type Assessor struct {
-	s *spec
-	z normalizer
-	m *matcher
+	s     *spec
+	z     normalizer
+	m     *matcher
+	cache *foldCache // folded customer lines and scenario patterns
 
 	names []string       // owner id → code or marker name
 	ids   map[string]int // name → owner id
@@ -61,7 +62,7 @@ type signal struct {
 }
 
 func compile(s *spec) (*Assessor, error) {
-	a := &Assessor{s: s, z: normalizer{t2s: buildT2S()}, m: newMatcher(), ids: map[string]int{}}
+	a := &Assessor{s: s, z: normalizer{t2s: buildT2S()}, m: newMatcher(), ids: map[string]int{}, cache: newFoldCache(foldCacheLimit)}
 	add := func(name string) int {
 		if id, ok := a.ids[name]; ok {
 			return id

@@ -39,7 +39,7 @@ type normalizer struct {
 const hanLo, hanHi = 0x4E00, 0x9FFF
 
 // fold maps one rune to its matching form; 0 drops it, ' ' makes it a space.
-func (z *normalizer) fold(r rune) rune {
+func (z *normalizer) foldRune(r rune) rune {
 	switch {
 	case r < 0x80:
 		if r >= 'A' && r <= 'Z' {
@@ -50,7 +50,7 @@ func (z *normalizer) fold(r rune) rune {
 		}
 		return r
 	case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
-		return z.fold(r - 0xFEE0)
+		return z.foldRune(r - 0xFEE0)
 	case r == 0x3000 || r == 0x00A0:
 		return ' '
 	case r == '。' || r == '｡':
@@ -96,9 +96,22 @@ func isASCIILetter(r rune) bool { return r >= 'a' && r <= 'z' }
 // (Chinese writers space words at random), others collapse to one.
 func (z *normalizer) normalize(s string) normText {
 	n := normText{orig: s}
-	buf := make([]byte, 0, len(s)+8)
 	n.start = make([]int32, 0, len(s)+8)
 	n.end = make([]int32, 0, len(s)+8)
+	n.text = string(z.foldInto(make([]byte, 0, len(s)+8), s, &n))
+	return n
+}
+
+// fold is normalize without the spans back to the original: the text only,
+// for comparisons that quote nothing (earlier replies, customer lines,
+// scenario facts).
+func (z *normalizer) fold(s string) string {
+	return string(z.foldInto(make([]byte, 0, len(s)+8), s, nil))
+}
+
+// foldInto appends the folded form of s to buf. With spans, it also records
+// each output byte's original span there.
+func (z *normalizer) foldInto(buf []byte, s string, spans *normText) []byte {
 	var prev rune = ' ' // last emitted rune
 	pendingSpace := false
 	var spaceAt int32
@@ -121,7 +134,7 @@ func (z *normalizer) normalize(s string) normText {
 				f = r
 			}
 		default:
-			f = z.fold(r)
+			f = z.foldRune(r)
 		}
 		i0 := i
 		i += size
@@ -134,8 +147,10 @@ func (z *normalizer) normalize(s string) normText {
 				// A line break ends a sentence; keep it.
 				pendingSpace = false
 				if prev != '\n' {
-					n.start = append(n.start, int32(i))
-					n.end = append(n.end, int32(i+size))
+					if spans != nil {
+						spans.start = append(spans.start, int32(i))
+						spans.end = append(spans.end, int32(i+size))
+					}
 					buf = append(buf, '\n')
 					prev = '\n'
 				}
@@ -151,29 +166,34 @@ func (z *normalizer) normalize(s string) normText {
 			pendingSpace = false
 			if prev != ' ' && prev != '\n' && (prev < 0x80 || f < 0x80) {
 				buf = append(buf, ' ')
-				n.start = append(n.start, spaceAt)
-				n.end = append(n.end, spaceAt+1)
+				if spans != nil {
+					spans.start = append(spans.start, spaceAt)
+					spans.end = append(spans.end, spaceAt+1)
+				}
 				prev = ' '
 			}
 		}
 		if isASCIILetter(f) && f == prev {
 			// Collapse the run, but let the span cover the extra letter.
-			n.end[len(n.end)-1] = int32(i + size)
+			if spans != nil {
+				spans.end[len(spans.end)-1] = int32(i + size)
+			}
 			continue
 		}
 		before := len(buf)
 		buf = utf8.AppendRune(buf, f)
-		for k := before; k < len(buf); k++ {
-			n.start = append(n.start, int32(i))
-			n.end = append(n.end, int32(i+size))
+		if spans != nil {
+			for k := before; k < len(buf); k++ {
+				spans.start = append(spans.start, int32(i))
+				spans.end = append(spans.end, int32(i+size))
+			}
 		}
 		prev = f
 	}
-	n.text = string(buf)
-	return n
+	return buf
 }
 
 // normalizePattern folds a lexicon entry the same way as a reply.
 func (z *normalizer) normalizePattern(p string) string {
-	return z.normalize(p).text
+	return z.fold(p)
 }

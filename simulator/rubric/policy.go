@@ -14,8 +14,8 @@ func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []
 	text := r.n.text
 	d := r.d
 	ctxID := a.ids2.kUseContext
-	for _, fact := range sc.Brief.Context {
-		f := strings.TrimSpace(a.z.normalizePattern(fact))
+	pats := a.cache.scenario(&a.z, sc)
+	for _, f := range pats.facts {
 		if utf8.RuneCountInString(f) < 2 {
 			continue
 		}
@@ -72,24 +72,20 @@ func (a *Assessor) readScenario(r *reading, sc *simulator.Scenario, raw, negs []
 		r.mark(over, sp)
 	}
 
-	for _, c := range sc.Policy.Forbidden {
-		for _, kws := range c.Keywords {
-			for _, kw := range kws {
-				k := strings.TrimSpace(a.z.normalizePattern(kw))
-				if len(k) < 2 {
-					continue
-				}
-				for _, at := range a.occurrences(text, k) {
-					if commits(at, at+len(k)) {
-						flag(at, at+len(k))
-						break
-					}
+	for _, kws := range pats.forbidden {
+		for _, k := range kws {
+			if len(k) < 2 {
+				continue
+			}
+			for _, at := range a.occurrences(text, k) {
+				if commits(at, at+len(k)) {
+					flag(at, at+len(k))
+					break
 				}
 			}
 		}
 	}
-	for _, action := range sc.Policy.NeedsSupervisor {
-		k := strings.TrimSpace(a.z.normalizePattern(action))
+	for _, k := range pats.supervisor {
 		if len(k) < 2 {
 			continue
 		}

@@ -235,7 +235,7 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 	// A restatement that quotes the customer is restate_fact.
 	var custNorm string
 	if customer != "" {
-		custNorm = a.z.normalize(customer).text
+		custNorm = a.cache.text(&a.z, customer)
 	}
 
 	// "碎了?不可能吧" / "Smashed? I doubt it": opening by echoing the
@@ -337,7 +337,7 @@ func (a *Assessor) askedHow(customer string) bool {
 	if customer == "" {
 		return false
 	}
-	c := a.z.normalize(customer).text
+	c := a.cache.text(&a.z, customer)
 	for _, w := range a.howCues {
 		if strings.Contains(c, w) {
 			return true

@@ -197,7 +197,7 @@ func (a *Assessor) reportLang(req simulator.ReportRequest) simulator.Lang {
 	for _, t := range req.Turns {
 		b.WriteString(t.Reply)
 	}
-	return detectLang(a.z.normalize(b.String()).text, simulator.LangEN)
+	return detectLang(a.z.fold(b.String()), simulator.LangEN)
 }
 
 // weightsFor uses the scenario's weight overrides when they cover the five
@@ -366,7 +366,7 @@ func (a *Assessor) tangibles(reply string, lang simulator.Lang) int {
 	if emoji >= 3 {
 		v += t.EmojiSpam
 	}
-	norm := a.z.normalize(reply).text
+	norm := a.z.fold(reply)
 	speak := false
 	for w := range strings.FieldsFuncSeq(norm, func(r rune) bool { return !(r >= 'a' && r <= 'z') }) {
 		switch w {
