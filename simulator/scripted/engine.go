@@ -19,12 +19,14 @@ import (
 
 // Engine is the scripted simulator.Customer. It holds no state of its own;
 // everything lives in CustomerTurn.State, so one Engine serves all sessions.
-type Engine struct{}
+type Engine struct {
+	states *stateCache // nil in a zero Engine: every state is decoded
+}
 
 var _ simulator.Customer = (*Engine)(nil)
 
 // New returns the scripted engine.
-func New() *Engine { return &Engine{} }
+func New() *Engine { return &Engine{states: newStateCache(stateCacheLimit)} }
 
 // stateVersion is bumped when the state's meaning changes.
 const stateVersion = 1
@@ -192,7 +194,7 @@ func (e *Engine) Respond(_ context.Context, req simulator.RespondRequest) (simul
 	}
 	sc := req.Scenario
 	lang := langOf(sc, req.Lang)
-	st, err := decodeState(req.State)
+	st, err := e.states.load(req.State)
 	if err != nil {
 		return simulator.CustomerTurn{}, err
 	}
@@ -351,6 +353,7 @@ func (e *Engine) Respond(_ context.Context, req simulator.RespondRequest) (simul
 	if err != nil {
 		return simulator.CustomerTurn{}, fmt.Errorf("scripted: encode state: %w", err)
 	}
+	e.states.store(raw, st)
 	if req.Delta != nil {
 		req.Delta(text)
 	}
@@ -596,7 +599,7 @@ func (e *Engine) Conclude(_ context.Context, req simulator.ConcludeRequest) (sim
 		return "", "", err
 	}
 	lang := langOf(req.Scenario, req.Lang)
-	st, err := decodeState(req.State)
+	st, err := e.states.load(req.State)
 	if err != nil {
 		return "", "", err
 	}

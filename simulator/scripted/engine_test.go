@@ -61,8 +61,12 @@ func assessment(codes []string, reply string) simulator.Assessment {
 // play runs a conversation and renders it as text for a golden file.
 func play(tb testing.TB, sc *simulator.Scenario, lang simulator.Lang, seed int64, turns []turn, end bool) (string, []simulator.CustomerTurn) {
 	tb.Helper()
+	return playWith(tb, scripted.New(), sc, lang, seed, turns, end)
+}
+
+func playWith(tb testing.TB, e *scripted.Engine, sc *simulator.Scenario, lang simulator.Lang, seed int64, turns []turn, end bool) (string, []simulator.CustomerTurn) {
+	tb.Helper()
 	ctx := context.Background()
-	e := scripted.New()
 	var b strings.Builder
 	var all []simulator.CustomerTurn
 	ct, err := e.Open(ctx, simulator.OpenRequest{Scenario: sc, Lang: lang, Seed: seed})

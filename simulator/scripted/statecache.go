@@ -1,0 +1,65 @@
+package scripted
+
+import (
+	"maps"
+	"slices"
+	"sync"
+)
+
+// stateCache keeps the decoded form of the states this engine wrote last,
+// keyed by their exact JSON. The next turn of a conversation arrives with
+// the same bytes, so it starts from a copy instead of decoding JSON again
+// (decoding was half of Respond's time). The bytes are the key, so a state
+// loaded from Redis after a restart, or written by another instance, is
+// simply decoded: the cache can never change what a state means. Bounded:
+// when full it starts again.
+type stateCache struct {
+	mu     sync.Mutex
+	limit  int
+	states map[string]*state
+}
+
+// stateCacheLimit covers the active conversations of one instance (issue 9:
+// 10,000 at once); a state is about 1 KiB with its key.
+const stateCacheLimit = 16384
+
+func newStateCache(limit int) *stateCache {
+	return &stateCache{limit: limit, states: map[string]*state{}}
+}
+
+// load returns a private copy of the state raw encodes.
+func (c *stateCache) load(raw []byte) (*state, error) {
+	if c != nil {
+		c.mu.Lock()
+		st, ok := c.states[string(raw)]
+		c.mu.Unlock()
+		if ok {
+			return st.clone(), nil
+		}
+	}
+	return decodeState(raw)
+}
+
+// store remembers st as what raw decodes to. st must not change afterwards.
+func (c *stateCache) store(raw []byte, st *state) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	if len(c.states) >= c.limit {
+		clear(c.states)
+	}
+	c.states[string(raw)] = st
+	c.mu.Unlock()
+}
+
+// clone copies everything st refers to, so the copy can change freely.
+func (st *state) clone() *state {
+	c := *st
+	c.Counts = maps.Clone(st.Counts)
+	c.Used = maps.Clone(st.Used)
+	c.Demands = slices.Clone(st.Demands)
+	c.Revealed = slices.Clone(st.Revealed)
+	c.Pending = slices.Clone(st.Pending)
+	return &c
+}
