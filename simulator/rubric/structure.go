@@ -3,6 +3,7 @@ package rubric
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -13,14 +14,21 @@ import (
 // listed yet is still read. See the comment above `structures` in
 // rubric.yaml for the fields.
 type structureSpec struct {
-	Name     string     `yaml:"name"`
-	Code     string     `yaml:"code"`
-	Scope    string     `yaml:"scope"`
-	Lead     []string   `yaml:"lead"`
-	Start    []string   `yaml:"start"`
-	Skip     []string   `yaml:"skip"`
-	Then     []string   `yaml:"then"`
-	Alone    bool       `yaml:"alone"`
+	Name  string   `yaml:"name"`
+	Code  string   `yaml:"code"`
+	Scope string   `yaml:"scope"`
+	Lead  []string `yaml:"lead"`
+	Start []string `yaml:"start"`
+	Skip  []string `yaml:"skip"`
+	Then  []string `yaml:"then"`
+	Alone bool     `yaml:"alone"`
+	// Ends: the clause closes on one of these (after trailing particles
+	// from clause_trim), e.g. the potential complement "不了" of 延不了/寄不了,
+	// whatever verb comes first; EndsNot are closings that only look alike
+	// (受不了, 免不了). MaxRunes bounds the clause's length (0: any).
+	Ends     []string   `yaml:"ends"`
+	EndsNot  []string   `yaml:"ends_not"`
+	MaxRunes int        `yaml:"max_runes"`
 	All      [][]string `yaml:"all"`
 	None     []string   `yaml:"none"`
 	Question string     `yaml:"question"`
@@ -40,6 +48,10 @@ type structure struct {
 	skip        []string
 	then        []string
 	alone       bool
+	ends        []string
+	endsNot     []string
+	trim        []string // clause_trim, folded: particles an ending may carry
+	maxRunes    int
 	all         []int32 // owner id of each group's words in the matcher
 	none        int32   // owner id of the none words, or -1
 	question    int8    // 0 either, 1 must ask, -1 must not ask
@@ -72,8 +84,14 @@ func (v *validator) checkStructures(s *spec, known map[string]bool) {
 		default:
 			fail("question "+st.Question+" is not yes or no", "use question: yes, question: no, or leave it out", append(idx, "question")...)
 		}
-		if len(st.Start) == 0 && len(st.All) == 0 {
-			fail("structure matches every clause", "give it a start list or an all list", idx...)
+		if len(st.Start) == 0 && len(st.All) == 0 && len(st.Ends) == 0 {
+			fail("structure matches every clause", "give it a start, all or ends list", idx...)
+		}
+		if len(st.EndsNot) > 0 && len(st.Ends) == 0 {
+			fail("ends_not without ends", "ends_not lists exceptions to ends; add ends", append(idx, "ends_not")...)
+		}
+		if st.MaxRunes < 0 {
+			fail("max_runes is negative", "use 0 (no limit) or a positive length", append(idx, "max_runes")...)
 		}
 		if (len(st.Then) > 0 || st.Alone) && len(st.Start) == 0 {
 			fail("then or alone without start", "then and alone describe what follows a start word; add start", append(idx, "then")...)
@@ -83,7 +101,7 @@ func (v *validator) checkStructures(s *spec, known map[string]bool) {
 				fail("unknown code or marker "+u, "name a RUBRIC code or a marker defined under markers", append(idx, "unless")...)
 			}
 		}
-		lists := [][]string{st.Lead, st.Start, st.Skip, st.Then, st.None, st.UnlessWords}
+		lists := [][]string{st.Lead, st.Start, st.Skip, st.Then, st.None, st.UnlessWords, st.Ends, st.EndsNot}
 		lists = append(lists, st.All...)
 		for _, l := range lists {
 			for _, w := range l {
@@ -162,10 +180,16 @@ func (a *Assessor) compileStructures(s *spec, add func(string) int) {
 			skip:        fold(st.Skip),
 			then:        fold(st.Then),
 			alone:       st.Alone,
+			ends:        fold(st.Ends),
+			endsNot:     fold(st.EndsNot),
+			maxRunes:    st.MaxRunes,
 			tags:        fold(st.QuestionTags),
 			none:        words(fmt.Sprintf("_structure%d_none", i), st.None),
 			negatable:   st.Negatable,
 			unlessWords: words(fmt.Sprintf("_structure%d_unless", i), st.UnlessWords),
+		}
+		if len(c.ends) > 0 {
+			c.trim = fold(s.ClauseTrim)
 		}
 		for g, ws := range st.All {
 			c.all = append(c.all, words(fmt.Sprintf("_structure%d_all%d", i, g), ws))
@@ -288,6 +312,12 @@ func hasHitIn(hits []hit, s, e int) bool {
 // matches tests one clause or sentence, t = text[cs:ce], against the
 // rule's shape; words are the reply's hits of structure words.
 func (st *structure) matches(t string, cs, ce int, words []hit) bool {
+	if st.maxRunes > 0 && utf8.RuneCountInString(strings.TrimSpace(t)) > st.maxRunes {
+		return false
+	}
+	if len(st.ends) > 0 && !st.endsWith(t) {
+		return false
+	}
 	if len(st.start) > 0 {
 		t = strings.TrimLeft(t, " \n,")
 		for range 2 {
@@ -324,6 +354,36 @@ func (st *structure) matches(t string, cs, ce int, words []hit) bool {
 		}
 	}
 	return st.none < 0 || !hitIn(words, st.none, cs, ce)
+}
+
+// endsWith reports whether clause t closes on one of the rule's endings,
+// also once trailing particles are cut ("改不了哦", "延不了啦").
+func (st *structure) endsWith(t string) bool {
+	t = strings.TrimRight(t, " .!~")
+	for range 3 {
+		for _, w := range st.endsNot {
+			if strings.HasSuffix(t, w) {
+				return false
+			}
+		}
+		for _, w := range st.ends {
+			if strings.HasSuffix(t, w) {
+				return true
+			}
+		}
+		cut := false
+		for _, p := range st.trim {
+			if len(t) > len(p) && strings.HasSuffix(t, p) {
+				t = strings.TrimRight(t[:len(t)-len(p)], " .!~")
+				cut = true
+				break
+			}
+		}
+		if !cut {
+			return false
+		}
+	}
+	return false
 }
 
 // cutPrefixWord removes the first of words that opens t; an English word
