@@ -156,7 +156,10 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 		prev, ps := utf8.DecodeLastRuneInString(text[:j])
 		next, _ := utf8.DecodeRuneInString(text[j+len("什么"):])
 		if ps > 0 && prev >= hanLo && prev == next && !r.inQuote(int32(j)) {
-			r.mark(a.ids2.kIrritation, a.evidenceSpan(d, j-ps, j+len("什么")+ps))
+			// "喊什么喊" orders the voice down: calm_down already has it.
+			if cd := a.ids["calm_down"]; !r.has[cd] || j < int(r.ev[cd].s) || j >= int(r.ev[cd].e) {
+				r.mark(a.ids2.kIrritation, a.evidenceSpan(d, j-ps, j+len("什么")+ps))
+			}
 		}
 		i = j + len("什么")
 	}
