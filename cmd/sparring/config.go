@@ -23,6 +23,7 @@ type Config struct {
 	LLM      LLMConfig      `mapstructure:"llm"`
 	Log      LogConfig      `mapstructure:"log"`
 	Shutdown ShutdownConfig `mapstructure:"shutdown"`
+	Debug    DebugConfig    `mapstructure:"debug"`
 }
 
 type HTTPConfig struct {
@@ -81,6 +82,10 @@ type ShutdownConfig struct {
 	Timeout time.Duration `mapstructure:"timeout"`
 }
 
+type DebugConfig struct {
+	Addr string `mapstructure:"addr"`
+}
+
 // setting documents one key; the table drives flags, defaults and --help.
 type setting struct {
 	key   string
@@ -125,6 +130,7 @@ var settings = []setting{
 	{"log.level", "info", "debug | info | warn | error"},
 	{"log.format", "text", "text | json"},
 	{"shutdown.timeout", 10 * time.Second, "how long shutdown waits for in-flight turns"},
+	{"debug.addr", "", "serve Go's pprof profiles here, e.g. 127.0.0.1:6060; empty = off (keep it on loopback: profiles reveal internals)"},
 }
 
 const envPrefix = "SPARRING_"
@@ -299,6 +305,11 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		bad("http.addr", "%q is not host:port; use e.g. 127.0.0.1:8080 or :8080", c.HTTP.Addr)
+	}
+	if c.Debug.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Debug.Addr); err != nil {
+			bad("debug.addr", "%q is not host:port; use e.g. 127.0.0.1:6060, or leave it empty", c.Debug.Addr)
+		}
 	}
 	if c.WS.MaxMessageBytes < 4096 {
 		bad("ws.max_message_bytes", "%d is too small for a 2000-character reply; use at least 4096", c.WS.MaxMessageBytes)

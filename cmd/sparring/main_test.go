@@ -239,3 +239,38 @@ func TestRestartLosesNothing(t *testing.T) {
 		t.Fatalf("next reply got seq %d, want %d", frames[0].Seq(), last+1)
 	}
 }
+
+// TestDebugAddrServesProfiles: debug.addr serves pprof on its own listener,
+// the public address does not, and a malformed value is refused by name.
+func TestDebugAddrServesProfiles(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	debugAddr := ln.Addr().String()
+	ln.Close()
+	s := startServer(t, map[string]string{"SPARRING_DEBUG_ADDR": debugAddr})
+	get := func(url string) int {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get("http://" + debugAddr + "/debug/pprof/goroutine?debug=1"); code != http.StatusOK {
+		t.Errorf("debug listener: status %d, want 200", code)
+	}
+	if code := get(s.url + "/debug/pprof/"); code == http.StatusOK {
+		t.Errorf("public listener serves /debug/pprof/")
+	}
+
+	var out bytes.Buffer
+	err = run(t.Context(), []string{"serve"}, func(k string) string {
+		return map[string]string{"SPARRING_DEBUG_ADDR": "6060"}[k]
+	}, strings.NewReader(""), &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "debug.addr") || !strings.Contains(err.Error(), "SPARRING_DEBUG_ADDR") {
+		t.Fatalf("err = %v, want one naming debug.addr and its variable", err)
+	}
+}
