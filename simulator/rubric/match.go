@@ -258,7 +258,8 @@ func (m *matcher) probe(text string, d *doc, p int, fs []int32, hits []hit) []hi
 		for _, id := range f.single {
 			hits = append(hits, hit{owner: m.pats[id].owner, start: int32(p), end: int32(e)})
 		}
-		sentEnd := d.sentenceEnd(e)
+		// A match may close on its sentence's terminator ("哪里…了?").
+		sentEnd := min(len(text), d.sentenceEnd(e)+1)
 		limit := min(len(text), e+f.gap, sentEnd)
 		for j := e; j+2 <= limit; j++ {
 			if b := text[j]; b >= 0x80 && b < 0xC0 {
@@ -285,7 +286,8 @@ func (m *matcher) probe(text string, d *doc, p int, fs []int32, hits []hit) []hi
 // sentence, and returns the end of the match.
 func (m *matcher) rest(text string, d *doc, e int, pt *pattern, k int) (int, bool) {
 	for _, pa := range pt.parts[k:] {
-		limit := min(len(text), e+pt.gap+len(pa.lit), d.sentenceEnd(e))
+		// The part may end on the sentence's terminator, never run past it.
+		limit := min(len(text), e+pt.gap+len(pa.lit), d.sentenceEnd(e)+1)
 		found := -1
 		from := e
 		for from < limit {

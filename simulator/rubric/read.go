@@ -41,11 +41,21 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 	nOwners := len(a.names)
 	r.has = make([]bool, nOwners)
 	r.ev = make([]span, nOwners)
-	raw := a.m.scan(text, d, make([]hit, 0, 48))
+	raw := a.m.scan(text, d, make([]hit, 0, 64))
 
 	// Quotation: the customer's words inside a reply are data, not the agent's.
 	r.quotes = quoteSpans(text)
 	var negs, exempts, words []hit
+	// One allocation for the structure words, however many there are.
+	nWords := 0
+	for _, h := range raw {
+		if int(h.owner) >= a.structBase {
+			nWords++
+		}
+	}
+	if nWords > 0 {
+		words = make([]hit, 0, nWords)
+	}
 	for _, h := range raw {
 		if int(h.owner) >= a.structBase {
 			words = append(words, h)
@@ -186,6 +196,11 @@ func (a *Assessor) read(reply, customer string, sc *simulator.Scenario) *reading
 		softened := false
 		for _, h := range raw {
 			softened = softened || int(h.owner) == softener && int(h.start) >= ss && int(h.start) < se
+		}
+		// The codes command yields to (calm_down: "Lower the volume and we
+		// can talk") name what the order is instead.
+		if cmd := a.sigs[a.ids2.kCommand]; !softened && ownerWithin(cand, ss, se, cmd.yieldsTo) {
+			continue
 		}
 		if !softened {
 			r.mark(a.ids2.kCommand, a.trimSpan(d, ss, se))

@@ -26,9 +26,12 @@ type structureSpec struct {
 	// from clause_trim), e.g. the potential complement "不了" of 延不了/寄不了,
 	// whatever verb comes first; EndsNot are closings that only look alike
 	// (受不了, 免不了). MaxRunes bounds the clause's length (0: any).
-	Ends     []string   `yaml:"ends"`
-	EndsNot  []string   `yaml:"ends_not"`
-	MaxRunes int        `yaml:"max_runes"`
+	Ends     []string `yaml:"ends"`
+	EndsNot  []string `yaml:"ends_not"`
+	MaxRunes int      `yaml:"max_runes"`
+	// Repeats: the scope holds one word said this many times in a row
+	// ("催催催", "Nag, nag, nag", "fine fine fine"): mock repetition.
+	Repeats  int        `yaml:"repeats"`
 	All      [][]string `yaml:"all"`
 	None     []string   `yaml:"none"`
 	Question string     `yaml:"question"`
@@ -52,6 +55,7 @@ type structure struct {
 	endsNot     []string
 	trim        []string // clause_trim, folded: particles an ending may carry
 	maxRunes    int
+	repeats     int
 	all         []int32 // owner id of each group's words in the matcher
 	none        int32   // owner id of the none words, or -1
 	question    int8    // 0 either, 1 must ask, -1 must not ask
@@ -84,11 +88,14 @@ func (v *validator) checkStructures(s *spec, known map[string]bool) {
 		default:
 			fail("question "+st.Question+" is not yes or no", "use question: yes, question: no, or leave it out", append(idx, "question")...)
 		}
-		if len(st.Start) == 0 && len(st.All) == 0 && len(st.Ends) == 0 {
+		if len(st.Start) == 0 && len(st.All) == 0 && len(st.Ends) == 0 && st.Repeats == 0 {
 			fail("structure matches every clause", "give it a start, all or ends list", idx...)
 		}
 		if len(st.EndsNot) > 0 && len(st.Ends) == 0 {
 			fail("ends_not without ends", "ends_not lists exceptions to ends; add ends", append(idx, "ends_not")...)
+		}
+		if st.Repeats == 1 || st.Repeats < 0 {
+			fail("repeats must be 2 or more", "use repeats: 3 for a word said three times in a row, or leave it out", append(idx, "repeats")...)
 		}
 		if st.MaxRunes < 0 {
 			fail("max_runes is negative", "use 0 (no limit) or a positive length", append(idx, "max_runes")...)
@@ -183,6 +190,7 @@ func (a *Assessor) compileStructures(s *spec, add func(string) int) {
 			ends:        fold(st.Ends),
 			endsNot:     fold(st.EndsNot),
 			maxRunes:    st.MaxRunes,
+			repeats:     st.Repeats,
 			tags:        fold(st.QuestionTags),
 			none:        words(fmt.Sprintf("_structure%d_none", i), st.None),
 			negatable:   st.Negatable,
@@ -218,7 +226,7 @@ func (a *Assessor) readStructures(r *reading, d *doc, negs, words []hit) []int {
 	var marked []int
 	for i := range a.structs {
 		st := &a.structs[i]
-		if r.has[st.code] || st.blockedByReply(r, words) {
+		if r.has[st.code] || st.blockedByReply(r, words) || !st.possible(text, words) {
 			continue
 		}
 		for s := 0; s < len(text); {
@@ -252,6 +260,37 @@ func (a *Assessor) readStructures(r *reading, d *doc, negs, words []hit) []int {
 		}
 	}
 	return marked
+}
+
+// possible is a cheap test on the whole reply before any clause is
+// examined: every all group has a word somewhere, an ending occurs
+// somewhere, a repetition occurs somewhere. Most rules fail it at once.
+func (st *structure) possible(text string, words []hit) bool {
+	for _, g := range st.all {
+		found := false
+		for _, h := range words {
+			if h.owner == g {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	if len(st.ends) > 0 {
+		found := false
+		for _, w := range st.ends {
+			if strings.Contains(text, w) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return st.repeats == 0 || repeated(text, st.repeats)
 }
 
 // onlyTag reports whether sentence t asks only by a trailing tag: "You
@@ -318,6 +357,9 @@ func (st *structure) matches(t string, cs, ce int, words []hit) bool {
 	if len(st.ends) > 0 && !st.endsWith(t) {
 		return false
 	}
+	if st.repeats > 0 && !repeated(t, st.repeats) {
+		return false
+	}
 	if len(st.start) > 0 {
 		t = strings.TrimLeft(t, " \n,")
 		for range 2 {
@@ -354,6 +396,37 @@ func (st *structure) matches(t string, cs, ce int, words []hit) bool {
 		}
 	}
 	return st.none < 0 || !hitIn(words, st.none, cs, ce)
+}
+
+// repeated reports whether t holds a Chinese character n times in a row
+// ("催催催") or an English word n times in a row across spaces and commas
+// ("nag, nag, nag"). Digits never count: "111" is a number.
+func repeated(t string, n int) bool {
+	var prev rune = -1
+	run := 0
+	for _, r := range t {
+		if r >= hanLo && r <= hanHi && r == prev {
+			run++
+			if run >= n {
+				return true
+			}
+			continue
+		}
+		prev, run = r, 1
+	}
+	var last string
+	run = 0
+	for w := range strings.FieldsFuncSeq(t, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r == '\'') }) {
+		if len(w) >= 2 && w == last {
+			run++
+			if run >= n {
+				return true
+			}
+			continue
+		}
+		last, run = w, 1
+	}
+	return false
 }
 
 // endsWith reports whether clause t closes on one of the rule's endings,
