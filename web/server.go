@@ -128,6 +128,8 @@ type Server struct {
 	calibrator simulator.Assessor
 
 	contests *contestService // issue 8 (web/contest.go); nil when off
+	workers  *workerPool     // runs every client frame (web/workers.go)
+	corkBufs *sync.Pool      // batch buffers of the connections' writers (web/cork.go)
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -149,6 +151,8 @@ func NewServer(cfg Config, d Deps) *Server {
 		cfg: cfg, sim: d.Simulator, lib: d.Library, ready: d.Ready, static: d.Static,
 		log: d.Logger, registry: d.Registry, metrics: newMetrics(d.Registry),
 		conns: map[*conn]struct{}{}, perIP: map[string]int{},
+		workers:   newWorkerPool(workerIdle),
+		corkBufs:  newCorkBuffers(),
 		authoring: d.Authoring, tstore: d.TrainerStore, calibrator: d.Calibrator,
 	}
 	s.contests = newContestService(d.Contests, d.Simulator, d.Library, d.Logger) // issue 8

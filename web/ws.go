@@ -25,6 +25,7 @@ import (
 type conn struct {
 	srv  *Server
 	ws   *websocket.Conn
+	cork *corkConn // ws's connection: lets the writer batch frames
 	ip   string
 	log  *slog.Logger
 	send chan *outbound // pointers: 8 bytes a slot instead of 48 (issue 9, memory per connection)
@@ -47,9 +48,10 @@ type conn struct {
 	clock      *time.Timer // ends the attached session at its deadline; guarded by busy
 }
 
-// outbound is a frame for the writer, or a close request.
+// outbound is frames for the writer (a turn's frames travel together, so
+// they leave in one write), or a close request.
 type outbound struct {
-	data      []byte
+	frames    [][]byte
 	closeCode int
 	closeText string
 }
@@ -81,13 +83,14 @@ func (s *Server) handleWS() http.Handler {
 			s.wg.Done()
 		}
 
-		ws, err := s.upgrader.Upgrade(w, r, nil)
+		cw := &corkingWriter{ResponseWriter: w, bufs: s.corkBufs}
+		ws, err := s.upgrader.Upgrade(cw, r, nil)
 		if err != nil {
 			release() // the upgrader already answered the client
 			return
 		}
 		c := &conn{
-			srv: s, ws: ws, ip: ip, log: s.log.With("remote", ip),
+			srv: s, ws: ws, cork: cw.conn, ip: ip, log: s.log.With("remote", ip),
 			send:    make(chan *outbound, s.cfg.SendBuffer),
 			done:    make(chan struct{}),
 			lang:    simulator.LangEN,
@@ -140,7 +143,7 @@ func (c *conn) readPump() {
 			c.busy.Unlock()
 			return
 		}
-		keep := c.handleOnFreshStack(kind, data)
+		keep := c.handleOnWorker(kind, data)
 		c.busy.Unlock()
 		if !keep {
 			c.discardUntilClosed()
@@ -149,23 +152,11 @@ func (c *conn) readPump() {
 	}
 }
 
-// handleOnFreshStack runs handleFrame on a short-lived goroutine and waits
-// for it (issue 9, memory per connection). A turn (scoring, persona, JSON)
-// grows a stack to tens of KiB; on the reader, which then idles in
-// ReadMessage for seconds, that stack would stay allocated until several GCs
-// shrink it. A finished goroutine's stack is freed. The cost is one
-// goroutine start per frame plus regrowing its stack (runtime.newstack,
-// 2–3 % of the server's CPU in a profile of the closed loop).
-//
-// Kept after measuring both ways in the same minutes (22 Nov 2026,
-// `sparring loadgen`, real Redis with AOF always, load average 2.4–3.7):
-// 10,000 idle sessions 26.2 KiB RSS each with it, 31.2 without; closed loop
-// of 1,000 sessions 491/493 µs of server CPU per turn with it, 452/467
-// without, but 2,081/2,233 turns/s with it against 1,738/1,567 without. The
-// idle target (≤ 24 KiB) is the one closer to the edge.
-func (c *conn) handleOnFreshStack(kind int, data []byte) bool {
+// handleOnWorker runs handleFrame on a pooled worker and waits for it, so
+// the reader's own stack stays small while it idles (see workerPool).
+func (c *conn) handleOnWorker(kind int, data []byte) bool {
 	keep := make(chan bool, 1)
-	go func() { keep <- c.handleFrame(kind, data) }()
+	c.srv.workers.run(func() { keep <- c.handleFrame(kind, data) })
 	return <-keep
 }
 
@@ -442,9 +433,19 @@ func (c *conn) sendSession(ctx context.Context) {
 }
 
 func (c *conn) sendEvents(evs []simulator.Event) {
-	for _, e := range evs {
-		c.sendFrame(protocol.EventFrame(e))
+	if len(evs) == 0 {
+		return
 	}
+	frames := make([][]byte, 0, len(evs))
+	for _, e := range evs {
+		data, err := json.Marshal(protocol.EventFrame(e))
+		if err != nil {
+			c.log.Error("encode frame", slog.Any("error", err))
+			return
+		}
+		frames = append(frames, data)
+	}
+	c.enqueue(&outbound{frames: frames})
 }
 
 func (c *conn) sendError(err error, ref string) {
@@ -469,10 +470,14 @@ func (c *conn) sendFrame(v any) {
 		c.log.Error("encode frame", slog.Any("error", err))
 		return
 	}
+	c.enqueue(&outbound{frames: [][]byte{data}})
+}
+
+func (c *conn) enqueue(m *outbound) {
 	select {
 	case <-c.done:
 		return
-	case c.send <- &outbound{data: data}:
+	case c.send <- m:
 		return
 	default:
 	}
@@ -480,7 +485,7 @@ func (c *conn) sendFrame(v any) {
 	defer timer.Stop()
 	select {
 	case <-c.done:
-	case c.send <- &outbound{data: data}:
+	case c.send <- m:
 	case <-timer.C:
 		c.srv.metrics.dropped.Inc()
 		c.log.Warn("slow client disconnected")
@@ -525,15 +530,7 @@ func (c *conn) writePump() {
 		case <-c.done:
 			return
 		case m := <-c.send:
-			_ = c.ws.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
-			if m.closeCode != 0 {
-				_ = c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(m.closeCode, m.closeText))
-				// Give the client a moment to answer the close before the socket goes.
-				time.AfterFunc(time.Second, c.stop)
-				c.drainUntilDone()
-				return
-			}
-			if err := c.ws.WriteMessage(websocket.TextMessage, m.data); err != nil {
+			if !c.writeBatch(m) {
 				return
 			}
 		case <-ticker.C:
@@ -542,6 +539,37 @@ func (c *conn) writePump() {
 				return
 			}
 		}
+	}
+}
+
+// writeBatch writes m and whatever else is already queued with one
+// write(2); false ends the writer (a write failed, or a close was sent).
+func (c *conn) writeBatch(m *outbound) bool {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
+	c.cork.cork()
+	for {
+		if m.closeCode != 0 {
+			if c.cork.uncork() != nil {
+				return false
+			}
+			_ = c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(m.closeCode, m.closeText))
+			// Give the client a moment to answer the close before the socket goes.
+			time.AfterFunc(time.Second, c.stop)
+			c.drainUntilDone()
+			return false
+		}
+		for _, f := range m.frames {
+			if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+				_ = c.cork.uncork()
+				return false
+			}
+		}
+		select {
+		case m = <-c.send:
+			continue
+		default:
+		}
+		return c.cork.uncork() == nil
 	}
 }
 

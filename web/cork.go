@@ -1,0 +1,105 @@
+package web
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+)
+
+// corkConn lets the writer put several WebSocket frames on the wire with one
+// write(2) (issue 9, CPU per turn). A turn answers with three frames (ack,
+// feedback, customer); gorilla writes each frame with its own system call,
+// and on loopback each one also wakes the client separately. While corked,
+// writes collect in a pooled buffer; uncork sends them at once. Uncorked,
+// it is the plain connection, so pings, pongs and close frames written
+// outside a batch go straight out.
+type corkConn struct {
+	net.Conn
+	bufs *sync.Pool // of *[]byte, shared by the server's connections
+
+	mu     sync.Mutex
+	corked bool
+	buf    *[]byte // only while corked: idle connections hold no buffer
+	err    error   // a failed flush, reported by uncork
+}
+
+// maxCork is the most a batch buffers before it is flushed early: a long
+// replay or a report must not pin a large buffer.
+const maxCork = 64 << 10
+
+func (c *corkConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.corked {
+		return c.Conn.Write(p)
+	}
+	if len(*c.buf)+len(p) > maxCork {
+		c.flushLocked()
+	}
+	if c.err != nil {
+		return 0, c.err
+	}
+	*c.buf = append(*c.buf, p...)
+	return len(p), nil
+}
+
+func (c *corkConn) cork() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.corked {
+		c.corked = true
+		c.buf = c.bufs.Get().(*[]byte)
+	}
+}
+
+// uncork writes everything buffered since cork, under the write deadline
+// last set, and reports the first write error of the batch.
+func (c *corkConn) uncork() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.corked {
+		return c.err
+	}
+	c.flushLocked()
+	c.corked = false
+	if cap(*c.buf) <= maxCork {
+		*c.buf = (*c.buf)[:0]
+		c.bufs.Put(c.buf)
+	}
+	c.buf = nil
+	return c.err
+}
+
+func (c *corkConn) flushLocked() {
+	if len(*c.buf) > 0 && c.err == nil {
+		_, c.err = c.Conn.Write(*c.buf)
+	}
+	*c.buf = (*c.buf)[:0]
+}
+
+func newCorkBuffers() *sync.Pool {
+	return &sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+}
+
+// corkingWriter hands gorilla's Upgrader a corkConn in place of the
+// hijacked connection.
+type corkingWriter struct {
+	http.ResponseWriter
+	bufs *sync.Pool
+	conn *corkConn // set once hijacked
+}
+
+func (w *corkingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("web: the response writer cannot be hijacked")
+	}
+	nc, brw, err := h.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.conn = &corkConn{Conn: nc, bufs: w.bufs}
+	return w.conn, brw, nil
+}
