@@ -16,7 +16,9 @@ import (
 // 0.452 zh / 0.500 en) and probe10 (80 more, written after probe9 was
 // tuned; first contact 0.593 zh / 0.250 en, precision 0.696 / 0.583) and
 // probe11 (60 more, written after probe10 was tuned; first contact 0.667 zh
-// / 0.435 en, precision 0.778 / 0.833).
+// / 0.435 en, precision 0.778 / 0.833) and probe12 (50 look-alikes and
+// negatives buried in polite replies; first contact 0.429 / 0.286 recall,
+// 0.500 / 0.400 precision: the hardest kind for a lexicon).
 // Floors sit a little under the figures reached.
 // testdata/blind8.jsonl is held out and deliberately not listed.
 var tuningSets = []struct {
@@ -27,6 +29,7 @@ var tuningSets = []struct {
 	{file: "probe9.jsonl", step: 0.70, negR: 0.80, negP: 0.85},
 	{file: "probe10.jsonl", step: 0.88, negR: 0.90, negP: 0.80},
 	{file: "probe11.jsonl", step: 0.88, negR: 0.80, negP: 0.80},
+	{file: "probe12.jsonl", step: 0.75, negR: 0.50, negP: 0.65},
 }
 
 func TestTuningSetFloors(t *testing.T) {
@@ -101,6 +104,9 @@ func TestShapes(t *testing.T) {
 		{"plain question", "Have you received the confirmation email?", nil, []string{"irritation"}},
 		// The agent's own follow-up clause is not a command.
 		{"order aimed at the temper", "Lower your voice and we can sort this.", []string{"calm_down"}, []string{"command"}},
+		// An apology turned by "but" excuses nothing after it.
+		{"apology then dispute", "Sorry about that, but our records never lose payments.", []string{"argue"}, nil},
+		{"apology alone", "Sorry, our records show one payment; let me check the bank side too.", nil, []string{"argue"}},
 		// Disowned and emphatic negation.
 		{"disowned", "I won't ask you to calm down; this is maddening.", nil, []string{"calm_down"}},
 		{"counterfactual fault", "你要是早点备份就不会这样了。", []string{"blame"}, nil},

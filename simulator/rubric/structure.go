@@ -63,6 +63,10 @@ type structure struct {
 	negatable   bool
 	unless      []int
 	unlessWords int32 // owner id of the unless_words, or -1
+	// turned is the owner id of the _turned marker ("sorry, but…"), or -1;
+	// soft lists the unless codes a turn overrides (see readStructures).
+	turned int
+	soft   []bool
 }
 
 func (v *validator) checkStructures(s *spec, known map[string]bool) {
@@ -202,8 +206,14 @@ func (a *Assessor) compileStructures(s *spec, add func(string) int) {
 		for g, ws := range st.All {
 			c.all = append(c.all, words(fmt.Sprintf("_structure%d_all%d", i, g), ws))
 		}
+		c.turned = -1
+		if id, ok := a.ids["_turned"]; ok {
+			c.turned = id
+		}
 		for _, u := range st.Unless {
 			c.unless = append(c.unless, a.ids[u])
+			sp, ok := s.Signals[u]
+			c.soft = append(c.soft, ok && sp.Polarity == "+" && sp.Step == "understand")
 		}
 		switch st.Question {
 		case "yes":
@@ -313,9 +323,15 @@ func (st *structure) onlyTag(t string) bool {
 	return false
 }
 
+// blockedByReply reports whether a code or word anywhere in the reply
+// cancels the rule. An apology or acknowledgement turned by "but" ("抱歉,不过
+// 我们系统不会重复扣款", "Sorry, but our system doesn't double charge")
+// softens nothing that follows, so the understand-step codes do not cancel
+// then.
 func (st *structure) blockedByReply(r *reading, words []hit) bool {
-	for _, u := range st.unless {
-		if r.has[u] {
+	turned := st.turned >= 0 && r.has[st.turned]
+	for i, u := range st.unless {
+		if r.has[u] && !(turned && st.soft[i]) {
 			return true
 		}
 	}
