@@ -498,7 +498,22 @@ func (a *Assessor) preceded(d *doc, h hit, cues []hit) bool {
 	cs, _ := d.clauseBounds(int(h.start))
 	ws := windowStart(d.text, cs, int(h.start), a.s.Reply.NegWindowZH, a.s.Reply.NegWindowEN)
 	for _, c := range cues {
-		if int(c.start) >= ws && c.end <= h.start {
+		if int(c.start) >= ws && c.end <= h.start && !copulaBetween(d.text[c.end:h.start]) {
+			return true
+		}
+	}
+	return false
+}
+
+// copulaBetween reports whether English words between a negator and a
+// match hold a copula that opens a new predicate: in "what you call not
+// charging is technically…" the "not" stays with "charging".
+func copulaBetween(t string) bool {
+	if t == "" || t[0] >= 0x80 {
+		return false
+	}
+	for _, w := range []string{" is ", " are ", " was ", " were "} {
+		if strings.Contains(t, w) {
 			return true
 		}
 	}
