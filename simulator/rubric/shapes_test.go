@@ -21,7 +21,11 @@ import (
 // 0.500 / 0.400 precision: the hardest kind for a lexicon) and probe13 (60
 // curt and indirect replies; first contact 0.286 zh / 0.095 en recall).
 // Floors sit a little under the figures reached.
-// testdata/blind8.jsonl is held out and deliberately not listed.
+// testdata/blind8.jsonl is held out and deliberately not listed: written
+// before any rule changed and scored twice, at the start and at the end of
+// the round — negative recall 0.717 → 0.717 zh, 0.755 → 0.774 en;
+// precision 0.977 → 0.977, 0.889 → 0.891; step macro-F1 0.919 → 0.919,
+// 0.915 → 0.920. The gains above are mostly gains on what was tuned.
 var tuningSets = []struct {
 	file             string
 	step, negR, negP float64
