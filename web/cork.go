@@ -25,6 +25,10 @@ type corkConn struct {
 	err    error   // a failed flush, reported by uncork
 }
 
+// sendBufferBytes is each connection's kernel send buffer (Linux doubles
+// it): room for several turns and a report, not for megabytes nobody reads.
+const sendBufferBytes = 32 << 10
+
 // maxCork is the most a batch buffers before it is flushed early: a long
 // replay or a report must not pin a large buffer.
 const maxCork = 64 << 10
@@ -99,6 +103,13 @@ func (w *corkingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	nc, brw, err := h.Hijack()
 	if err != nil {
 		return nil, nil, err
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		// A client that stops reading must make the writer block, so the
+		// write deadline can find it (slow consumer). Left to autotuning,
+		// the kernel buffers megabytes per socket first, and a reply-less
+		// client stays connected until the pong deadline.
+		_ = tc.SetWriteBuffer(sendBufferBytes)
 	}
 	w.conn = &corkConn{Conn: nc, bufs: w.bufs}
 	return w.conn, brw, nil

@@ -1,6 +1,9 @@
 package web
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // workerPool runs frame handlers on goroutines that outlive one frame.
 //
@@ -18,6 +21,7 @@ import "time"
 type workerPool struct {
 	tasks chan func() // unbuffered: a send succeeds only if a worker waits
 	idle  time.Duration
+	live  atomic.Int64 // workers started and not yet retired
 }
 
 func newWorkerPool(idle time.Duration) *workerPool {
@@ -29,11 +33,13 @@ func (p *workerPool) run(f func()) {
 	select {
 	case p.tasks <- f:
 	default:
+		p.live.Add(1)
 		go p.work(f)
 	}
 }
 
 func (p *workerPool) work(f func()) {
+	defer p.live.Add(-1)
 	f()
 	idle := time.NewTimer(p.idle)
 	defer idle.Stop()

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -18,10 +19,11 @@ import (
 	"github.com/sparring-gym/sparring/web/protocol"
 )
 
-// conn is one WebSocket client. The reader goroutine decodes and handles
-// requests one at a time (a session's turns are sequential anyway); the
-// writer goroutine is the only one that writes to the socket. Everything
-// else reaches the client through send.
+// conn is one WebSocket client. The reader goroutine reads requests and has
+// them handled one at a time on a pooled worker (a session's turns are
+// sequential anyway); the writer, started only while frames are queued, is
+// the only one that writes frames to the socket. Everything else reaches the
+// client through send.
 type conn struct {
 	srv  *Server
 	ws   *websocket.Conn
@@ -36,7 +38,14 @@ type conn struct {
 	closing bool // guarded by busy
 
 	closeOnce sync.Once
-	done      chan struct{} // closed when the writer must stop
+	done      chan struct{} // closed when the connection must stop
+
+	// The writer runs only while frames are queued (issue 9, memory per
+	// idle connection: a parked writer goroutine cost about 4 KiB of stack
+	// per session). writing is true from the enqueue that starts it until
+	// it finds send empty.
+	writing atomic.Bool
+	pinger  *time.Timer // queues a ping every PingPeriod
 
 	// Owned by the reader goroutine.
 	sess       *simulator.Session
@@ -49,9 +58,10 @@ type conn struct {
 }
 
 // outbound is frames for the writer (a turn's frames travel together, so
-// they leave in one write), or a close request.
+// they leave in one write), a ping, or a close request.
 type outbound struct {
 	frames    [][]byte
+	ping      bool
 	closeCode int
 	closeText string
 }
@@ -105,7 +115,7 @@ func (s *Server) handleWS() http.Handler {
 		// and the HTTP handler returns at once. While a handler runs, net/http
 		// keeps its request and its bufio reader and writer (about 8 KiB per
 		// connection) reachable, and a hijacked connection needs none of them.
-		go c.writePump()
+		c.pinger = time.AfterFunc(s.cfg.PingPeriod, c.ping)
 		go func() {
 			c.readPump()
 			s.mu.Lock()
@@ -478,14 +488,17 @@ func (c *conn) enqueue(m *outbound) {
 	case <-c.done:
 		return
 	case c.send <- m:
+		c.startWriter()
 		return
 	default:
 	}
+	c.startWriter() // the queue is full: make sure it is being drained
 	timer := time.NewTimer(c.srv.cfg.WriteWait)
 	defer timer.Stop()
 	select {
 	case <-c.done:
 	case c.send <- m:
+		c.startWriter()
 	case <-timer.C:
 		c.srv.metrics.dropped.Inc()
 		c.log.Warn("slow client disconnected")
@@ -497,6 +510,7 @@ func (c *conn) enqueue(m *outbound) {
 func (c *conn) closeWith(code int, text string) {
 	select {
 	case c.send <- &outbound{closeCode: code, closeText: text}:
+		c.startWriter()
 	default:
 		c.stop()
 	}
@@ -514,32 +528,52 @@ func (c *conn) goAway() {
 func (c *conn) stop() {
 	c.closeOnce.Do(func() {
 		close(c.done)
+		if c.pinger != nil {
+			c.pinger.Stop()
+		}
 		_ = c.ws.Close()
 	})
 }
 
-func (c *conn) writePump() {
-	cfg := c.srv.cfg
-	ticker := time.NewTicker(cfg.PingPeriod)
-	defer func() {
-		ticker.Stop()
-		c.stop()
-	}()
+// startWriter starts the writer on a pooled worker unless one is running.
+func (c *conn) startWriter() {
+	if c.writing.CompareAndSwap(false, true) {
+		c.srv.workers.run(c.writeQueued)
+	}
+}
+
+// writeQueued writes until the queue is empty, then ends. A frame queued
+// between its last look and clearing writing finds writing set and starts
+// no writer, so it looks once more after clearing it.
+func (c *conn) writeQueued() {
 	for {
 		select {
-		case <-c.done:
-			return
 		case m := <-c.send:
 			if !c.writeBatch(m) {
+				c.stop() // writing stays set: no writer after this one
 				return
 			}
-		case <-ticker.C:
-			_ = c.ws.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
-			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
-				return
-			}
+			continue
+		default:
+		}
+		c.writing.Store(false)
+		if len(c.send) == 0 || !c.writing.CompareAndSwap(false, true) {
+			return
 		}
 	}
+}
+
+// ping queues a ping and arms the next one; a peer that stops answering is
+// dropped by the reader's pong deadline.
+func (c *conn) ping() {
+	select {
+	case <-c.done:
+		return
+	case c.send <- &outbound{ping: true}:
+		c.startWriter()
+	default: // the queue is full: the writer is busy, the client is alive or about to be dropped
+	}
+	c.pinger.Reset(c.srv.cfg.PingPeriod)
 }
 
 // writeBatch writes m and whatever else is already queued with one
@@ -557,6 +591,12 @@ func (c *conn) writeBatch(m *outbound) bool {
 			time.AfterFunc(time.Second, c.stop)
 			c.drainUntilDone()
 			return false
+		}
+		if m.ping {
+			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
+				_ = c.cork.uncork()
+				return false
+			}
 		}
 		for _, f := range m.frames {
 			if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
