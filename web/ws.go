@@ -2,8 +2,8 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	json "github.com/goccy/go-json"
 	"log/slog"
 	"net"
 	"net/http"

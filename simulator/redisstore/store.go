@@ -14,9 +14,9 @@ package redisstore
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	json "github.com/goccy/go-json"
 	"strconv"
 	"strings"
 	"sync"

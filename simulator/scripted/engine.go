@@ -8,8 +8,8 @@ package scripted
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	json "github.com/goccy/go-json"
 	"hash/fnv"
 	"slices"
 	"strings"

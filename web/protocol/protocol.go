@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	gojson "github.com/goccy/go-json"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -91,10 +90,7 @@ func Decode(data []byte) (Request, error) {
 	// JSON value that decodes cleanly, in which case the Decoder below
 	// would have decoded the same value and found nothing after it; any
 	// failure goes the Decoder's way so the error answered stays the same.
-	// goccy/go-json decodes about seven times faster but is lenient about
-	// malformed values it skips ({"x":00}), so the standard library's
-	// validator, a quick scan, decides first what is JSON at all.
-	if !json.Valid(trimmed) || gojson.Unmarshal(trimmed, &req) != nil {
+	if json.Unmarshal(trimmed, &req) != nil {
 		req = Request{}
 		if err := decodeSlow(trimmed, &req); err != nil {
 			return Request{}, err
