@@ -10,6 +10,7 @@ FUZZ += ./simulator/redisstore:FuzzAppendRoundTrip
 FUZZ += ./web/protocol:FuzzDecode
 FUZZ += ./scenarios:FuzzValidate
 FUZZ += ./personas:FuzzValidate
+FUZZ += ./simulator/rubric:FuzzAssess
 FUZZTIME = 10s
 
 test:
