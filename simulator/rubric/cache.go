@@ -16,10 +16,8 @@ import (
 // the turn path. Bounded: when full it starts again, so a stream of unique
 // lines (an LLM persona) costs at most limit entries.
 type foldCache struct {
-	mu    sync.Mutex
-	limit int
-	texts map[string]string
-	scens map[*simulator.Scenario]*scenarioPatterns
+	texts *boundedMap[string, string]
+	scens *boundedMap[*simulator.Scenario, *scenarioPatterns]
 }
 
 // foldCacheLimit bounds each of the cache's maps: a few thousand customer
@@ -27,24 +25,43 @@ type foldCache struct {
 const foldCacheLimit = 4096
 
 func newFoldCache(limit int) *foldCache {
-	return &foldCache{limit: limit, texts: map[string]string{}, scens: map[*simulator.Scenario]*scenarioPatterns{}}
+	return &foldCache{
+		texts: &boundedMap[string, string]{limit: limit, m: map[string]string{}},
+		scens: &boundedMap[*simulator.Scenario, *scenarioPatterns]{limit: limit, m: map[*simulator.Scenario]*scenarioPatterns{}},
+	}
+}
+
+// boundedMap is a map safe for concurrent use that empties itself when it
+// reaches limit entries.
+type boundedMap[K comparable, V any] struct {
+	mu    sync.Mutex
+	limit int
+	m     map[K]V
+}
+
+func (b *boundedMap[K, V]) get(k K) (V, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	v, ok := b.m[k]
+	return v, ok
+}
+
+func (b *boundedMap[K, V]) put(k K, v V) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.m) >= b.limit {
+		clear(b.m)
+	}
+	b.m[k] = v
 }
 
 // text returns z.fold(s), from the cache when it can.
 func (c *foldCache) text(z *normalizer, s string) string {
-	c.mu.Lock()
-	f, ok := c.texts[s]
-	c.mu.Unlock()
-	if ok {
+	if f, ok := c.texts.get(s); ok {
 		return f
 	}
-	f = z.fold(s)
-	c.mu.Lock()
-	if len(c.texts) >= c.limit {
-		clear(c.texts)
-	}
-	c.texts[s] = f
-	c.mu.Unlock()
+	f := z.fold(s)
+	c.texts.put(s, f)
 	return f
 }
 
@@ -60,13 +77,10 @@ type scenarioPatterns struct {
 // loaded, so the pointer is the key; a trainer's new version is a new
 // pointer.
 func (c *foldCache) scenario(z *normalizer, sc *simulator.Scenario) *scenarioPatterns {
-	c.mu.Lock()
-	p, ok := c.scens[sc]
-	c.mu.Unlock()
-	if ok {
+	if p, ok := c.scens.get(sc); ok {
 		return p
 	}
-	p = &scenarioPatterns{}
+	p := &scenarioPatterns{}
 	for _, fact := range sc.Brief.Context {
 		p.facts = append(p.facts, strings.TrimSpace(z.fold(fact)))
 	}
@@ -83,11 +97,6 @@ func (c *foldCache) scenario(z *normalizer, sc *simulator.Scenario) *scenarioPat
 	for _, action := range sc.Policy.NeedsSupervisor {
 		p.supervisor = append(p.supervisor, strings.TrimSpace(z.fold(action)))
 	}
-	c.mu.Lock()
-	if len(c.scens) >= c.limit {
-		clear(c.scens)
-	}
-	c.scens[sc] = p
-	c.mu.Unlock()
+	c.scens.put(sc, p)
 	return p
 }

@@ -3,7 +3,6 @@ package rubric
 import (
 	"fmt"
 	"testing"
-	"unicode"
 
 	"github.com/sparring-gym/sparring/simulator"
 )
@@ -27,24 +26,10 @@ func TestFoldIsNormalizeText(t *testing.T) {
 	}
 }
 
-// mapDice is the set definition bigramSet and dice implement.
+// mapDice is the set definition bigramSet and dice implement, on the
+// map-based bigrams that quote matching uses.
 func mapDice(a, b string) float64 {
-	set := func(s string) map[[2]rune]bool {
-		m := map[[2]rune]bool{}
-		var prev rune = -1
-		for _, r := range s {
-			if unicode.IsSpace(r) || unicode.IsPunct(r) {
-				prev = -1
-				continue
-			}
-			if prev >= 0 {
-				m[[2]rune{prev, r}] = true
-			}
-			prev = r
-		}
-		return m
-	}
-	x, y := set(a), set(b)
+	x, y := bigrams(a), bigrams(b)
 	if len(x)+len(y) == 0 {
 		return 0
 	}
@@ -84,8 +69,8 @@ func TestFoldCacheBounded(t *testing.T) {
 		if got := c.text(&z, s); got != z.fold(s) {
 			t.Fatalf("text(%q) = %q", s, got)
 		}
-		if len(c.texts) > 8 {
-			t.Fatalf("cache holds %d texts, limit 8", len(c.texts))
+		if len(c.texts.m) > 8 {
+			t.Fatalf("cache holds %d texts, limit 8", len(c.texts.m))
 		}
 	}
 	for i := range 20 {
@@ -93,8 +78,8 @@ func TestFoldCacheBounded(t *testing.T) {
 		if p := c.scenario(&z, sc); len(p.facts) != 1 || p.facts[0] != z.fold(sc.Brief.Context[0]) {
 			t.Fatalf("scenario patterns %+v", p)
 		}
-		if len(c.scens) > 8 {
-			t.Fatalf("cache holds %d scenarios, limit 8", len(c.scens))
+		if len(c.scens.m) > 8 {
+			t.Fatalf("cache holds %d scenarios, limit 8", len(c.scens.m))
 		}
 	}
 }
