@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // corkConn lets the writer put several WebSocket frames on the wire with one
@@ -21,8 +22,9 @@ type corkConn struct {
 
 	mu     sync.Mutex
 	corked bool
-	buf    *[]byte // only while corked: idle connections hold no buffer
-	err    error   // a failed flush, reported by uncork
+	buf    *[]byte   // only while corked: idle connections hold no buffer
+	dl     time.Time // the writer's deadline for this batch's flushes
+	err    error     // a failed flush, reported by uncork
 }
 
 // sendBufferBytes is each connection's kernel send buffer (Linux doubles
@@ -49,17 +51,33 @@ func (c *corkConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (c *corkConn) cork() {
+// cork starts a batch whose flushes run under deadline.
+func (c *corkConn) cork(deadline time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.corked {
 		c.corked = true
 		c.buf = c.bufs.Get().(*[]byte)
 	}
+	c.dl = deadline
 }
 
-// uncork writes everything buffered since cork, under the write deadline
-// last set, and reports the first write error of the batch.
+// SetWriteDeadline ignores deadlines set while corked. Gorilla sets one
+// before each frame, and WriteControl (the reader's pongs and close echo,
+// 1 s) sets its own outside the writer; a batch's flush runs outside
+// gorilla's write lock, so without this a pong could cut the writer's
+// deadline to 1 s, even for a flush already blocked in write(2).
+func (c *corkConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.corked {
+		return nil
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// uncork writes everything buffered since cork, under the deadline given to
+// cork, and reports the first write error of the batch.
 func (c *corkConn) uncork() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -78,6 +96,7 @@ func (c *corkConn) uncork() error {
 
 func (c *corkConn) flushLocked() {
 	if len(*c.buf) > 0 && c.err == nil {
+		_ = c.Conn.SetWriteDeadline(c.dl)
 		_, c.err = c.Conn.Write(*c.buf)
 	}
 	*c.buf = (*c.buf)[:0]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"testing"
+	"time"
 )
 
 // countingConn records each Write the connection receives.
@@ -12,13 +13,18 @@ type countingConn struct {
 	net.Conn
 	writes [][]byte
 	fail   error
+	dl     time.Time   // the write deadline in force
+	dls    []time.Time // the deadline each write ran under
 }
+
+func (c *countingConn) SetWriteDeadline(t time.Time) error { c.dl = t; return nil }
 
 func (c *countingConn) Write(p []byte) (int, error) {
 	if c.fail != nil {
 		return 0, c.fail
 	}
 	c.writes = append(c.writes, bytes.Clone(p))
+	c.dls = append(c.dls, c.dl)
 	return len(p), nil
 }
 
@@ -26,7 +32,7 @@ func TestCorkConn(t *testing.T) {
 	t.Run("a corked batch is one write", func(t *testing.T) {
 		under := &countingConn{}
 		c := &corkConn{Conn: under, bufs: newCorkBuffers()}
-		c.cork()
+		c.cork(time.Time{})
 		for _, f := range []string{"ack", "feedback", "customer"} {
 			if n, err := c.Write([]byte(f)); err != nil || n != len(f) {
 				t.Fatalf("Write(%q) = %d, %v", f, n, err)
@@ -57,7 +63,7 @@ func TestCorkConn(t *testing.T) {
 	t.Run("a batch over maxCork flushes early", func(t *testing.T) {
 		under := &countingConn{}
 		c := &corkConn{Conn: under, bufs: newCorkBuffers()}
-		c.cork()
+		c.cork(time.Time{})
 		big := bytes.Repeat([]byte("x"), maxCork/2+1)
 		for range 3 {
 			_, _ = c.Write(big)
@@ -76,10 +82,32 @@ func TestCorkConn(t *testing.T) {
 			t.Fatalf("%d writes, %d bytes; want 3 writes, %d bytes", len(under.writes), total, 3*len(big))
 		}
 	})
+	t.Run("a batch flushes under the writer's deadline, not a later one", func(t *testing.T) {
+		under := &countingConn{}
+		c := &corkConn{Conn: under, bufs: newCorkBuffers()}
+		writer := time.Now().Add(10 * time.Second)
+		c.cork(writer)
+		_ = c.SetWriteDeadline(writer) // gorilla, before the writer's frame
+		_, _ = c.Write([]byte("frame"))
+		pong := time.Now().Add(time.Second)
+		_ = c.SetWriteDeadline(pong) // WriteControl on the reader, mid-batch
+		_, _ = c.Write([]byte("pong"))
+		if err := c.uncork(); err != nil {
+			t.Fatal(err)
+		}
+		if len(under.dls) != 1 || !under.dls[0].Equal(writer) {
+			t.Fatalf("flushed under %v, want the writer's %v", under.dls, writer)
+		}
+		_ = c.SetWriteDeadline(pong) // uncorked: passes straight through
+		_, _ = c.Write([]byte("pong"))
+		if len(under.dls) != 2 || !under.dls[1].Equal(pong) {
+			t.Fatalf("uncorked write under %v, want %v", under.dls, pong)
+		}
+	})
 	t.Run("a failed flush is reported", func(t *testing.T) {
 		broken := errors.New("broken pipe")
 		c := &corkConn{Conn: &countingConn{fail: broken}, bufs: newCorkBuffers()}
-		c.cork()
+		c.cork(time.Time{})
 		_, _ = c.Write([]byte("frame"))
 		if err := c.uncork(); !errors.Is(err, broken) {
 			t.Fatalf("uncork = %v, want %v", err, broken)

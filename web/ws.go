@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -106,6 +107,11 @@ func (s *Server) handleWS() http.Handler {
 			lang:    simulator.LangEN,
 			limiter: rate.NewLimiter(rate.Limit(s.cfg.MessagesPerSecond), s.cfg.Burst),
 		}
+		// Armed only once stored: ping and stop read c.pinger, and a timer
+		// started by AfterFunc could fire before the assignment (data race).
+		// Stored before the conn is published, so Shutdown's stop sees it.
+		c.pinger = time.AfterFunc(time.Duration(math.MaxInt64), c.ping)
+		c.pinger.Reset(s.cfg.PingPeriod)
 		s.mu.Lock()
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
@@ -115,7 +121,6 @@ func (s *Server) handleWS() http.Handler {
 		// and the HTTP handler returns at once. While a handler runs, net/http
 		// keeps its request and its bufio reader and writer (about 8 KiB per
 		// connection) reachable, and a hijacked connection needs none of them.
-		c.pinger = time.AfterFunc(s.cfg.PingPeriod, c.ping)
 		go func() {
 			c.readPump()
 			s.mu.Lock()
@@ -579,8 +584,9 @@ func (c *conn) ping() {
 // writeBatch writes m and whatever else is already queued with one
 // write(2); false ends the writer (a write failed, or a close was sent).
 func (c *conn) writeBatch(m *outbound) bool {
-	_ = c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
-	c.cork.cork()
+	deadline := time.Now().Add(c.srv.cfg.WriteWait)
+	_ = c.ws.SetWriteDeadline(deadline)
+	c.cork.cork(deadline)
 	for {
 		if m.closeCode != 0 {
 			if c.cork.uncork() != nil {

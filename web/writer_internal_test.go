@@ -1,0 +1,127 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// wsPair is a server-side conn and the client talking to it, for tests that
+// drive the writer directly (enqueue, closeWith) without a simulator.
+type wsPair struct {
+	srv    *Server
+	conn   *conn
+	client *websocket.Conn
+}
+
+// newWSPair starts a Server without a simulator and dials /ws. rcvbuf > 0
+// caps the client's kernel receive buffer (set before connect) so a client
+// that stops reading fills the path quickly.
+func newWSPair(t *testing.T, cfg Config, rcvbuf int) *wsPair {
+	t.Helper()
+	s := NewServer(cfg, Deps{})
+	hs := httptest.NewServer(s)
+	t.Cleanup(hs.Close)
+	d := websocket.Dialer{NetDialContext: (&net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		if rcvbuf <= 0 {
+			return nil
+		}
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}).DialContext}
+	client, _, err := d.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	var c *conn
+	for deadline := time.Now().Add(5 * time.Second); c == nil; {
+		s.mu.Lock()
+		for k := range s.conns {
+			c = k
+		}
+		s.mu.Unlock()
+		if c == nil {
+			if time.Now().After(deadline) {
+				t.Fatal("the server never registered the connection")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.Shutdown(ctx)
+	})
+	return &wsPair{srv: s, conn: c, client: client}
+}
+
+// frames returns n text frames of size bytes each, numbered in their first bytes.
+func testFrames(n, size int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		f := bytes.Repeat([]byte{'x'}, size)
+		copy(f, []byte{byte('A' + i%26)})
+		out[i] = f
+	}
+	return out
+}
+
+// TestPongDoesNotShortenTheWritersDeadline: the reader answers a client's
+// ping with WriteControl, which sets a 1 s deadline on the net.Conn. The
+// writer's batch is flushed by uncork outside gorilla's write lock, so that
+// deadline must not govern it: a client that pauses reading for less than
+// WriteWait, and pings meanwhile, keeps its connection and gets every frame.
+func TestPongDoesNotShortenTheWritersDeadline(t *testing.T) {
+	p := newWSPair(t, Config{WriteWait: 5 * time.Second}, 4096)
+	const perBatch, size = 15, 4000 // 60 KB a batch: under maxCork, one flush each
+	// Two batches, apart, so the second (or the first) blocks in uncork's
+	// flush once the kernel buffers are full.
+	p.conn.enqueue(&outbound{frames: testFrames(perBatch, size)})
+	time.Sleep(200 * time.Millisecond)
+	p.conn.enqueue(&outbound{frames: testFrames(perBatch, size)})
+	time.Sleep(300 * time.Millisecond)
+	if err := p.client.WriteControl(websocket.PingMessage, []byte("hi"), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond) // past the pong's 1 s, well within WriteWait
+	_ = p.client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for i := range 2 * perBatch {
+		kind, data, err := p.client.ReadMessage()
+		if err != nil {
+			t.Fatalf("frame %d of %d: %v (the writer gave up before WriteWait)", i+1, 2*perBatch, err)
+		}
+		if kind != websocket.TextMessage || len(data) != size {
+			t.Fatalf("frame %d: kind %d, %d bytes", i+1, kind, len(data))
+		}
+	}
+}
+
+// TestPingerRace: the ping timer may fire before handleWS has stored it in
+// c.pinger; ping reads c.pinger (Reset) and stop reads it too.
+func TestPingerRace(t *testing.T) {
+	p := newWSPair(t, Config{PingPeriod: time.Millisecond, PongWait: time.Minute}, 0)
+	pings := 0
+	p.client.SetPingHandler(func(string) error { pings++; return nil })
+	_ = p.client.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	for {
+		if _, _, err := p.client.ReadMessage(); err != nil {
+			break
+		}
+	}
+	if pings == 0 {
+		t.Fatal("no ping in 200 ms with a 1 ms ping period")
+	}
+}
