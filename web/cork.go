@@ -94,6 +94,18 @@ func (c *corkConn) uncork() error {
 	return c.err
 }
 
+// flush sends what the batch holds so far, without ending it. Safe from any
+// goroutine: bytes keep their order, and gorilla holds its write lock
+// across the writes of one frame.
+func (c *corkConn) flush() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.corked {
+		c.flushLocked()
+	}
+	return c.err
+}
+
 func (c *corkConn) flushLocked() {
 	if len(*c.buf) > 0 && c.err == nil {
 		_ = c.Conn.SetWriteDeadline(c.dl)

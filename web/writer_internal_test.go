@@ -125,3 +125,49 @@ func TestPingerRace(t *testing.T) {
 		t.Fatal("no ping in 200 ms with a 1 ms ping period")
 	}
 }
+
+// TestCloseEchoWhileTheWriterIsBusy: a client that closes while frames are
+// being written must get its close echoed (a clean close), not an EOF.
+// Gorilla's close handler echoes with WriteControl on the reader; while the
+// writer is corked that echo only lands in the batch buffer, and the reader
+// then returns and closes the socket.
+func TestCloseEchoWhileTheWriterIsBusy(t *testing.T) {
+	for i := range 5 {
+		p := newWSPair(t, Config{}, 0)
+		stopFeed := make(chan struct{})
+		fed := make(chan struct{})
+		go func() { // keep the writer busy (corked most of the time)
+			defer close(fed)
+			for {
+				select {
+				case <-stopFeed:
+					return
+				case <-p.conn.done:
+					return
+				default:
+				}
+				p.conn.enqueue(&outbound{frames: testFrames(8, 1000)})
+			}
+		}()
+		read := make(chan error, 1)
+		go func() {
+			_ = p.client.SetReadDeadline(time.Now().Add(10 * time.Second))
+			for {
+				if _, _, err := p.client.ReadMessage(); err != nil {
+					read <- err
+					return
+				}
+			}
+		}()
+		time.Sleep(50 * time.Millisecond)
+		if err := p.client.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye"), time.Now().Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		err := <-read
+		close(stopFeed)
+		<-fed
+		if !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+			t.Fatalf("attempt %d: the client's read ended with %v, want its close echoed (1000)", i, err)
+		}
+	}
+}

@@ -150,6 +150,10 @@ func (c *conn) readPump() {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				c.srv.metrics.errors.WithLabelValues(string(simulator.CodeTooLarge)).Inc()
 			}
+			// A close gorilla wrote here (the echo of the client's close,
+			// 1009, 1002) went into the writer's batch if it was corked;
+			// send it before stop closes the socket.
+			_ = c.cork.flush()
 			return
 		}
 		_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
