@@ -3,9 +3,11 @@ package web
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -169,5 +171,70 @@ func TestCloseEchoWhileTheWriterIsBusy(t *testing.T) {
 		if !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
 			t.Fatalf("attempt %d: the client's read ended with %v, want its close echoed (1000)", i, err)
 		}
+	}
+}
+
+// TestWriterUnderConcurrentProducers: producers enqueue concurrently with
+// the reader's pongs (and the ping timer); every frame arrives, each
+// producer's in order, and no two writers run at once (with the CAS in
+// startWriter removed this fails: gorilla panics "concurrent write"). A
+// lost wake-up in writeQueued is too narrow a window to hit here (removing
+// its re-check still passes); its argument is in writeQueued's comment.
+func TestWriterUnderConcurrentProducers(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ping time.Duration
+	}{
+		{"no server pings", 0},
+		{"server pings every ms", time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const producers, each = 4, 300
+			p := newWSPair(t, Config{PingPeriod: tc.ping, PongWait: time.Minute, SendBuffer: 4}, 0)
+			var wg sync.WaitGroup
+			for id := range producers {
+				wg.Go(func() {
+					for n := range each {
+						if n%3 != 0 { // let the writer go idle now and then
+							time.Sleep(time.Duration(n%5) * 10 * time.Microsecond)
+						}
+						p.conn.enqueue(&outbound{frames: [][]byte{fmt.Appendf(nil, "%d %d", id, n)}})
+					}
+				})
+			}
+			pinger := make(chan struct{})
+			go func() { // the client pings too, so the reader writes pongs meanwhile
+				defer close(pinger)
+				for range 200 {
+					if p.client.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second)) != nil {
+						return
+					}
+					time.Sleep(500 * time.Microsecond)
+				}
+			}()
+			next := make([]int, producers)
+			_ = p.client.SetReadDeadline(time.Now().Add(5 * time.Second))
+			for got := 0; got < producers*each; got++ {
+				_, data, err := p.client.ReadMessage()
+				if err != nil {
+					t.Fatalf("after %d of %d frames: %v (next per producer %v)", got, producers*each, err, next)
+				}
+				var id, n int
+				if _, err := fmt.Sscanf(string(data), "%d %d", &id, &n); err != nil {
+					t.Fatalf("frame %q: %v", data, err)
+				}
+				if n != next[id] {
+					t.Fatalf("producer %d: frame %d arrived when %d was due", id, n, next[id])
+				}
+				next[id]++
+			}
+			wg.Wait()
+			<-pinger
+			select {
+			case <-p.conn.done:
+				t.Fatal("the connection was stopped")
+			default:
+			}
+		})
 	}
 }
