@@ -22,9 +22,9 @@ type corkConn struct {
 
 	mu     sync.Mutex
 	corked bool
-	buf    *[]byte   // only while corked: idle connections hold no buffer
-	dl     time.Time // the writer's deadline for this batch's flushes
-	err    error     // a failed flush, reported by uncork
+	buf    *[]byte       // only while corked: idle connections hold no buffer
+	wait   time.Duration // the writer's WriteWait: each flush gets that long
+	err    error         // a failed flush, reported by uncork
 }
 
 // sendBufferBytes is each connection's kernel send buffer (Linux doubles
@@ -51,15 +51,17 @@ func (c *corkConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// cork starts a batch whose flushes run under deadline.
-func (c *corkConn) cork(deadline time.Time) {
+// cork starts a batch. Each of its flushes may take up to wait: the
+// deadline bounds one write, as gorilla's does one frame, not a whole batch
+// (a replay is one batch, and a batch takes in whatever is queued meanwhile).
+func (c *corkConn) cork(wait time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.corked {
 		c.corked = true
 		c.buf = c.bufs.Get().(*[]byte)
 	}
-	c.dl = deadline
+	c.wait = wait
 }
 
 // SetWriteDeadline ignores deadlines set while corked. Gorilla sets one
@@ -76,8 +78,8 @@ func (c *corkConn) SetWriteDeadline(t time.Time) error {
 	return c.Conn.SetWriteDeadline(t)
 }
 
-// uncork writes everything buffered since cork, under the deadline given to
-// cork, and reports the first write error of the batch.
+// uncork writes everything buffered since cork and reports the first write
+// error of the batch.
 func (c *corkConn) uncork() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -108,7 +110,7 @@ func (c *corkConn) flush() error {
 
 func (c *corkConn) flushLocked() {
 	if len(*c.buf) > 0 && c.err == nil {
-		_ = c.Conn.SetWriteDeadline(c.dl)
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.wait))
 		_, c.err = c.Conn.Write(*c.buf)
 	}
 	*c.buf = (*c.buf)[:0]

@@ -32,7 +32,7 @@ func TestCorkConn(t *testing.T) {
 	t.Run("a corked batch is one write", func(t *testing.T) {
 		under := &countingConn{}
 		c := &corkConn{Conn: under, bufs: newCorkBuffers()}
-		c.cork(time.Time{})
+		c.cork(time.Second)
 		for _, f := range []string{"ack", "feedback", "customer"} {
 			if n, err := c.Write([]byte(f)); err != nil || n != len(f) {
 				t.Fatalf("Write(%q) = %d, %v", f, n, err)
@@ -63,7 +63,7 @@ func TestCorkConn(t *testing.T) {
 	t.Run("a batch over maxCork flushes early", func(t *testing.T) {
 		under := &countingConn{}
 		c := &corkConn{Conn: under, bufs: newCorkBuffers()}
-		c.cork(time.Time{})
+		c.cork(time.Second)
 		big := bytes.Repeat([]byte("x"), maxCork/2+1)
 		for range 3 {
 			_, _ = c.Write(big)
@@ -82,21 +82,20 @@ func TestCorkConn(t *testing.T) {
 			t.Fatalf("%d writes, %d bytes; want 3 writes, %d bytes", len(under.writes), total, 3*len(big))
 		}
 	})
-	t.Run("a batch flushes under the writer's deadline, not a later one", func(t *testing.T) {
+	t.Run("each flush gets the writer's wait, whatever was set meanwhile", func(t *testing.T) {
 		under := &countingConn{}
 		c := &corkConn{Conn: under, bufs: newCorkBuffers()}
-		writer := time.Now().Add(10 * time.Second)
-		c.cork(writer)
-		_ = c.SetWriteDeadline(writer) // gorilla, before the writer's frame
-		_, _ = c.Write([]byte("frame"))
+		const wait = 10 * time.Second
+		c.cork(wait)
 		pong := time.Now().Add(time.Second)
 		_ = c.SetWriteDeadline(pong) // WriteControl on the reader, mid-batch
 		_, _ = c.Write([]byte("pong"))
+		before := time.Now()
 		if err := c.uncork(); err != nil {
 			t.Fatal(err)
 		}
-		if len(under.dls) != 1 || !under.dls[0].Equal(writer) {
-			t.Fatalf("flushed under %v, want the writer's %v", under.dls, writer)
+		if len(under.dls) != 1 || under.dls[0].Before(before.Add(wait)) || under.dls[0].After(time.Now().Add(wait)) {
+			t.Fatalf("flushed under %v, want now + %v", under.dls, wait)
 		}
 		_ = c.SetWriteDeadline(pong) // uncorked: passes straight through
 		_, _ = c.Write([]byte("pong"))
@@ -107,7 +106,7 @@ func TestCorkConn(t *testing.T) {
 	t.Run("a failed flush is reported", func(t *testing.T) {
 		broken := errors.New("broken pipe")
 		c := &corkConn{Conn: &countingConn{fail: broken}, bufs: newCorkBuffers()}
-		c.cork(time.Time{})
+		c.cork(time.Second)
 		_, _ = c.Write([]byte("frame"))
 		if err := c.uncork(); !errors.Is(err, broken) {
 			t.Fatalf("uncork = %v, want %v", err, broken)

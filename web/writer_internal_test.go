@@ -238,3 +238,20 @@ func TestWriterUnderConcurrentProducers(t *testing.T) {
 		})
 	}
 }
+
+// TestSteadyReaderOfALongBatchStays: WriteWait bounds each write, not a
+// whole batch. A replay goes out as one batch (sendEvents); a client that
+// reads it steadily, each flush draining well within WriteWait, keeps its
+// connection even when the whole replay takes longer than WriteWait.
+func TestSteadyReaderOfALongBatchStays(t *testing.T) {
+	const n, size = 64, 8000 // 512 KB: eight early flushes of maxCork
+	p := newWSPair(t, Config{WriteWait: 500 * time.Millisecond}, 4096)
+	p.conn.enqueue(&outbound{frames: testFrames(n, size)})
+	for i := range n {
+		_ = p.client.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, _, err := p.client.ReadMessage(); err != nil {
+			t.Fatalf("frame %d of %d: %v", i+1, n, err)
+		}
+		time.Sleep(15 * time.Millisecond) // about 1 s in all, twice WriteWait
+	}
+}

@@ -588,14 +588,13 @@ func (c *conn) ping() {
 // writeBatch writes m and whatever else is already queued with one
 // write(2); false ends the writer (a write failed, or a close was sent).
 func (c *conn) writeBatch(m *outbound) bool {
-	deadline := time.Now().Add(c.srv.cfg.WriteWait)
-	_ = c.ws.SetWriteDeadline(deadline)
-	c.cork.cork(deadline)
+	c.cork.cork(c.srv.cfg.WriteWait)
 	for {
 		if m.closeCode != 0 {
 			if c.cork.uncork() != nil {
 				return false
 			}
+			_ = c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
 			_ = c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(m.closeCode, m.closeText))
 			// Give the client a moment to answer the close before the socket goes.
 			time.AfterFunc(time.Second, c.stop)
