@@ -176,10 +176,10 @@ func TestCloseEchoWhileTheWriterIsBusy(t *testing.T) {
 
 // TestWriterUnderConcurrentProducers: producers enqueue concurrently with
 // the reader's pongs (and the ping timer); every frame arrives, each
-// producer's in order, and no two writers run at once (with the CAS in
-// startWriter removed this fails: gorilla panics "concurrent write"). A
-// lost wake-up in writeQueued is too narrow a window to hit here (removing
-// its re-check still passes); its argument is in writeQueued's comment.
+// producer's in order, and no two writers run at once (with queuedOne
+// starting a writer on every enqueue this fails: gorilla panics "concurrent
+// write"). A lost wake-up would leave a producer's last frame unread here;
+// the counting argument is in writeQueued's comment.
 func TestWriterUnderConcurrentProducers(t *testing.T) {
 	for _, tc := range []struct {
 		name string

@@ -43,10 +43,13 @@ type conn struct {
 
 	// The writer runs only while frames are queued (issue 9, memory per
 	// idle connection: a parked writer goroutine cost about 4 KiB of stack
-	// per session). writing is true from the enqueue that starts it until
-	// it finds send empty.
-	writing atomic.Bool
-	pinger  *time.Timer // queues a ping every PingPeriod
+	// per session). queued counts outbounds put in send and not yet written:
+	// each producer adds one after its send, and the one that makes it 1
+	// starts the writer; the writer subtracts what it wrote and ends when it
+	// reaches 0. Atomics, not a look at len(send), so no wake-up is lost
+	// under any memory model.
+	queued atomic.Int64
+	pinger *time.Timer // queues a ping every PingPeriod
 
 	// Owned by the reader goroutine.
 	sess       *simulator.Session
@@ -497,17 +500,18 @@ func (c *conn) enqueue(m *outbound) {
 	case <-c.done:
 		return
 	case c.send <- m:
-		c.startWriter()
+		c.queuedOne()
 		return
 	default:
 	}
-	c.startWriter() // the queue is full: make sure it is being drained
+	// The queue is full, so a writer is draining it (or has failed and
+	// the connection is going).
 	timer := time.NewTimer(c.srv.cfg.WriteWait)
 	defer timer.Stop()
 	select {
 	case <-c.done:
 	case c.send <- m:
-		c.startWriter()
+		c.queuedOne()
 	case <-timer.C:
 		c.srv.metrics.dropped.Inc()
 		c.log.Warn("slow client disconnected")
@@ -519,7 +523,7 @@ func (c *conn) enqueue(m *outbound) {
 func (c *conn) closeWith(code int, text string) {
 	select {
 	case c.send <- &outbound{closeCode: code, closeText: text}:
-		c.startWriter()
+		c.queuedOne()
 	default:
 		c.stop()
 	}
@@ -544,29 +548,27 @@ func (c *conn) stop() {
 	})
 }
 
-// startWriter starts the writer on a pooled worker unless one is running.
-func (c *conn) startWriter() {
-	if c.writing.CompareAndSwap(false, true) {
+// queuedOne counts an outbound just put in send, and starts the writer on
+// a pooled worker if none is running.
+func (c *conn) queuedOne() {
+	if c.queued.Add(1) == 1 {
 		c.srv.workers.run(c.writeQueued)
 	}
 }
 
-// writeQueued writes until the queue is empty, then ends. A frame queued
-// between its last look and clearing writing finds writing set and starts
-// no writer, so it looks once more after clearing it.
+// writeQueued writes until everything counted in queued is written. It
+// takes exactly as many outbounds as are counted: each was sent before it
+// was counted, so those receives never wait, and an outbound sent but not
+// yet counted is left for the next round (its producer sees the count above
+// zero and starts no second writer).
 func (c *conn) writeQueued() {
 	for {
-		select {
-		case m := <-c.send:
-			if !c.writeBatch(m) {
-				c.stop() // writing stays set: no writer after this one
-				return
-			}
-			continue
-		default:
+		n := c.queued.Load()
+		if !c.writeBatch(n) {
+			c.stop() // queued stays above 0: no writer after this one
+			return
 		}
-		c.writing.Store(false)
-		if len(c.send) == 0 || !c.writing.CompareAndSwap(false, true) {
+		if c.queued.Add(-n) == 0 {
 			return
 		}
 	}
@@ -579,17 +581,18 @@ func (c *conn) ping() {
 	case <-c.done:
 		return
 	case c.send <- &outbound{ping: true}:
-		c.startWriter()
+		c.queuedOne()
 	default: // the queue is full: the writer is busy, the client is alive or about to be dropped
 	}
 	c.pinger.Reset(c.srv.cfg.PingPeriod)
 }
 
-// writeBatch writes m and whatever else is already queued with one
-// write(2); false ends the writer (a write failed, or a close was sent).
-func (c *conn) writeBatch(m *outbound) bool {
+// writeBatch writes the next n queued outbounds with one write(2); false
+// ends the writer (a write failed, or a close was sent).
+func (c *conn) writeBatch(n int64) bool {
 	c.cork.cork(c.srv.cfg.WriteWait)
-	for {
+	for range n {
+		m := <-c.send
 		if m.closeCode != 0 {
 			if c.cork.uncork() != nil {
 				return false
@@ -613,13 +616,8 @@ func (c *conn) writeBatch(m *outbound) bool {
 				return false
 			}
 		}
-		select {
-		case m = <-c.send:
-			continue
-		default:
-		}
-		return c.cork.uncork() == nil
 	}
+	return c.cork.uncork() == nil
 }
 
 // drainUntilDone discards frames queued after a close until the reader stops.
