@@ -15,11 +15,15 @@ func TestWorkerPoolReusesAndRetires(t *testing.T) {
 		done := make(chan struct{})
 		p.run(func() { close(done) })
 		<-done
+		// Let the worker get back to waiting, as it would between a
+		// person's replies.
+		time.Sleep(2 * time.Millisecond)
 	}
-	// The first worker may still be between finishing f and waiting again
-	// when the next frame comes, so allow a second one.
-	if n := poolWorkers(); n < 1 || n > 2 {
-		t.Fatalf("%d workers after 50 sequential frames, want 1 or 2", n)
+	// A goroutine per frame would leave 50 alive (they idle 200 ms); a
+	// worker that was still finishing when the next frame came may add one
+	// or two on a loaded machine.
+	if n := poolWorkers(); n < 1 || n > 5 {
+		t.Fatalf("%d workers after 50 sequential frames, want 1 (at most 5)", n)
 	}
 
 	var wg sync.WaitGroup
