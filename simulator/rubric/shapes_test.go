@@ -1,78 +1,11 @@
 package rubric_test
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/sparring-gym/sparring/simulator"
-	"github.com/sparring-gym/sparring/simulator/rubric"
 )
-
-// tuningSets are the sets tuned on in the generalisation round (2026-11-22):
-// blind7 (held out until then), probe9 (85 fresh replies written for the
-// round; first contact after its first three commits: negative recall
-// 0.452 zh / 0.500 en) and probe10 (80 more, written after probe9 was
-// tuned; first contact 0.593 zh / 0.250 en, precision 0.696 / 0.583) and
-// probe11 (60 more, written after probe10 was tuned; first contact 0.667 zh
-// / 0.435 en, precision 0.778 / 0.833) and probe12 (50 look-alikes and
-// negatives buried in polite replies; first contact 0.429 / 0.286 recall,
-// 0.500 / 0.400 precision: the hardest kind for a lexicon) and probe13 (60
-// curt and indirect replies; first contact 0.286 zh / 0.095 en recall).
-// Floors sit a little under the figures reached.
-// testdata/blind8.jsonl is held out and deliberately not listed: written
-// before any rule changed and scored twice, at the start and at the end of
-// the round — negative recall 0.717 → 0.717 zh, 0.755 → 0.774 en;
-// precision 0.977 → 0.977, 0.889 → 0.891; step macro-F1 0.919 → 0.919,
-// 0.915 → 0.920. The gains above are mostly gains on what was tuned.
-var tuningSets = []struct {
-	file             string
-	step, negR, negP float64
-}{
-	{file: "blind7.jsonl", step: 0.88, negR: 0.85, negP: 0.85},
-	{file: "probe9.jsonl", step: 0.70, negR: 0.80, negP: 0.85},
-	{file: "probe10.jsonl", step: 0.88, negR: 0.90, negP: 0.80},
-	{file: "probe11.jsonl", step: 0.88, negR: 0.80, negP: 0.80},
-	{file: "probe12.jsonl", step: 0.75, negR: 0.50, negP: 0.65},
-	{file: "probe13.jsonl", step: 0.80, negR: 0.80, negP: 0.70},
-}
-
-func TestTuningSetFloors(t *testing.T) {
-	a := mustNew(t)
-	_, scenarios, err := rubric.DevSet()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, set := range tuningSets {
-		t.Run(set.file, func(t *testing.T) {
-			f, err := os.Open(filepath.Join("testdata", set.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			items, err := rubric.ReadDevSet(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			evals, err := rubric.Evaluate(t.Context(), a, items, scenarios)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, le := range evals {
-				if f := le.StepMacroF1(); f < set.step {
-					t.Errorf("%s: step macro-F1 %.3f < %.2f", le.Lang, f, set.step)
-				}
-				if r := le.NegativeRecall(); r < set.negR {
-					t.Errorf("%s: negative-signal recall %.3f < %.2f", le.Lang, r, set.negR)
-				}
-				if p := le.NegativePrecision(); p < set.negP {
-					t.Errorf("%s: negative-signal precision %.3f < %.2f", le.Lang, p, set.negP)
-				}
-			}
-		})
-	}
-}
 
 // TestShapes checks the general mechanisms of the round on wording that is
 // in no labelled set: each mechanism once where it fires and once where it
