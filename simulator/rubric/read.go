@@ -580,15 +580,7 @@ func newDoc(text string) *doc {
 
 // next returns the first terminator at or after i in ends, or len(text).
 func (d *doc) next(ends []int32, i int) int {
-	lo, hi := 0, len(ends)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if int(ends[m]) < i {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
+	lo, _ := slices.BinarySearch(ends, int32(i))
 	if lo < len(ends) {
 		return int(ends[lo])
 	}
@@ -597,15 +589,7 @@ func (d *doc) next(ends []int32, i int) int {
 
 // prev returns one past the last terminator before i, or 0.
 func (d *doc) prev(ends []int32, i int) int {
-	lo, hi := 0, len(ends)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if int(ends[m]) < i {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
+	lo, _ := slices.BinarySearch(ends, int32(i))
 	if lo > 0 {
 		return int(ends[lo-1]) + 1
 	}
