@@ -10,22 +10,13 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/sparring-gym/sparring/scenarios"
+	"github.com/sparring-gym/sparring/simulator"
 	"github.com/sparring-gym/sparring/simulator/redisstore/redistest"
+	"github.com/sparring-gym/sparring/simulator/scripted/fidelity"
 	"github.com/sparring-gym/sparring/web"
 	"github.com/sparring-gym/sparring/web/webtest"
 )
-
-// benchLines is a good trainee's side of p01 (as `sparring loadgen` plays
-// it), so the scorer and the persona do their real work on every turn.
-var benchLines = []string{
-	"Ms Zhao, I'm so sorry. Losing a year of your novel is devastating. I'm Lin and I'll take this on myself.",
-	"When did you first notice it, and was there any email or message on the screen just before?",
-	"So the PC we repaired crashed last night and a year's work is gone. Is that right?",
-	"Have you kept any copies anywhere, say chapters emailed to your editor or a USB stick?",
-	"I'd suggest an engineer visit tomorrow for a free diagnosis and a recovery assessment; I can't promise recovery but it often works.",
-	"I'll book the engineer for 9 to 12 tomorrow and call you by 6 p.m. Would that work?",
-	"Your case number is AS-20417-R. Is there anything else I can do? Thank you for bearing with us.",
-}
 
 // BenchmarkTurn measures one whole server-side turn as a client sees it:
 // reply frame written → ack, feedback and customer frames read, through the
@@ -49,6 +40,17 @@ func BenchmarkTurn(b *testing.B) {
 
 func benchTurn(b *testing.B, be redistest.Backend) {
 	in := webtest.Start(b, webtest.Options{Backend: be, Web: web.Config{MessagesPerSecond: 1e9, Burst: 1 << 30}})
+	// A good trainee's side: the scenario's own playbook, as the fidelity
+	// bots play it, so the scorer and the persona do their real work.
+	lib, err := scenarios.BuiltinLibrary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc, err := lib.Scenario(b.Context(), scenarioEN)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchLines := fidelity.Script(fidelity.Excellent, sc, simulator.LangEN)
 	ws, _, err := websocket.DefaultDialer.Dial(in.WSURL, nil)
 	if err != nil {
 		b.Fatalf("dial: %v", err)

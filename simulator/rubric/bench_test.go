@@ -8,6 +8,7 @@ import (
 
 	"github.com/sparring-gym/sparring/scenarios"
 	"github.com/sparring-gym/sparring/simulator"
+	"github.com/sparring-gym/sparring/simulator/scripted/fidelity"
 )
 
 // benchReplies are typical replies up to 300 characters in both languages.
@@ -59,18 +60,6 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// turnReplies is a good trainee's side of p01 in English, as the load
-// generator plays it: the shape of the scorer's work on the turn path.
-var turnReplies = []string{
-	"Ms Zhao, I'm so sorry. Losing a year of your novel is devastating. I'm Lin and I'll take this on myself.",
-	"When did you first notice it, and was there any email or message on the screen just before?",
-	"So the PC we repaired crashed last night and a year's work is gone. Is that right?",
-	"Have you kept any copies anywhere, say chapters emailed to your editor or a USB stick?",
-	"I'd suggest an engineer visit tomorrow for a free diagnosis and a recovery assessment; I can't promise recovery but it often works.",
-	"I'll book the engineer for 9 to 12 tomorrow and call you by 6 p.m. Would that work?",
-	"Your case number is AS-20417-R. Is there anything else I can do? Thank you for bearing with us.",
-}
-
 // BenchmarkAssessTurn measures Assess as the turn loop calls it: with the
 // scenario, the customer's line, the transcript so far and the earlier
 // assessments (the repeat check reads every earlier reply).
@@ -85,11 +74,14 @@ func BenchmarkAssessTurn(b *testing.B) {
 		b.Fatal(err)
 	}
 	customer := "You people wiped my computer! A whole year of my novel, gone. What are you going to do about it?"
+	// A good trainee's side: the scenario's own playbook, as the fidelity
+	// bots play it.
+	replies := fidelity.Script(fidelity.Excellent, sc, simulator.LangEN)
 	// Precompute each turn's request as the simulator would build it.
-	reqs := make([]simulator.AssessRequest, len(turnReplies))
+	reqs := make([]simulator.AssessRequest, len(replies))
 	var transcript []simulator.Line
 	var previous []simulator.Assessment
-	for i, reply := range turnReplies {
+	for i, reply := range replies {
 		transcript = append(transcript, simulator.Line{Turn: i + 1, Speaker: simulator.SpeakerCustomer, Text: customer})
 		reqs[i] = simulator.AssessRequest{
 			Reply: reply, Lang: simulator.LangEN, Customer: customer, Scenario: sc, Turn: i + 1,
