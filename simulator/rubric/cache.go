@@ -4,9 +4,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/sparring-gym/sparring/simulator"
+	"github.com/sparring-gym/sparring/simulator/bounded"
 )
 
 // foldCache remembers the folded form of texts that recur from turn to turn:
@@ -16,8 +16,8 @@ import (
 // the turn path. Bounded: when full it starts again, so a stream of unique
 // lines (an LLM persona) costs at most limit entries.
 type foldCache struct {
-	texts *boundedMap[string, string]
-	scens *boundedMap[*simulator.Scenario, *scenarioPatterns]
+	texts *bounded.Map[string, string]
+	scens *bounded.Map[*simulator.Scenario, *scenarioPatterns]
 }
 
 // foldCacheLimit bounds each of the cache's maps: a few thousand customer
@@ -26,42 +26,18 @@ const foldCacheLimit = 4096
 
 func newFoldCache(limit int) *foldCache {
 	return &foldCache{
-		texts: &boundedMap[string, string]{limit: limit, m: map[string]string{}},
-		scens: &boundedMap[*simulator.Scenario, *scenarioPatterns]{limit: limit, m: map[*simulator.Scenario]*scenarioPatterns{}},
+		texts: bounded.New[string, string](limit),
+		scens: bounded.New[*simulator.Scenario, *scenarioPatterns](limit),
 	}
-}
-
-// boundedMap is a map safe for concurrent use that empties itself when it
-// reaches limit entries.
-type boundedMap[K comparable, V any] struct {
-	mu    sync.Mutex
-	limit int
-	m     map[K]V
-}
-
-func (b *boundedMap[K, V]) get(k K) (V, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	v, ok := b.m[k]
-	return v, ok
-}
-
-func (b *boundedMap[K, V]) put(k K, v V) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.m) >= b.limit {
-		clear(b.m)
-	}
-	b.m[k] = v
 }
 
 // text returns z.fold(s), from the cache when it can.
 func (c *foldCache) text(z *normalizer, s string) string {
-	if f, ok := c.texts.get(s); ok {
+	if f, ok := c.texts.Get(s); ok {
 		return f
 	}
 	f := z.fold(s)
-	c.texts.put(s, f)
+	c.texts.Put(s, f)
 	return f
 }
 
@@ -77,7 +53,7 @@ type scenarioPatterns struct {
 // loaded, so the pointer is the key; a trainer's new version is a new
 // pointer.
 func (c *foldCache) scenario(z *normalizer, sc *simulator.Scenario) *scenarioPatterns {
-	if p, ok := c.scens.get(sc); ok {
+	if p, ok := c.scens.Get(sc); ok {
 		return p
 	}
 	p := &scenarioPatterns{}
@@ -97,6 +73,6 @@ func (c *foldCache) scenario(z *normalizer, sc *simulator.Scenario) *scenarioPat
 	for _, action := range sc.Policy.NeedsSupervisor {
 		p.supervisor = append(p.supervisor, strings.TrimSpace(z.fold(action)))
 	}
-	c.scens.put(sc, p)
+	c.scens.Put(sc, p)
 	return p
 }

@@ -69,8 +69,8 @@ func TestFoldCacheBounded(t *testing.T) {
 		if got := c.text(&z, s); got != z.fold(s) {
 			t.Fatalf("text(%q) = %q", s, got)
 		}
-		if len(c.texts.m) > 8 {
-			t.Fatalf("cache holds %d texts, limit 8", len(c.texts.m))
+		if c.texts.Len() > 8 {
+			t.Fatalf("cache holds %d texts, limit 8", c.texts.Len())
 		}
 	}
 	for i := range 20 {
@@ -78,8 +78,8 @@ func TestFoldCacheBounded(t *testing.T) {
 		if p := c.scenario(&z, sc); len(p.facts) != 1 || p.facts[0] != z.fold(sc.Brief.Context[0]) {
 			t.Fatalf("scenario patterns %+v", p)
 		}
-		if len(c.scens.m) > 8 {
-			t.Fatalf("cache holds %d scenarios, limit 8", len(c.scens.m))
+		if c.scens.Len() > 8 {
+			t.Fatalf("cache holds %d scenarios, limit 8", c.scens.Len())
 		}
 	}
 }

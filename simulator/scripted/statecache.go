@@ -3,7 +3,8 @@ package scripted
 import (
 	"maps"
 	"slices"
-	"sync"
+
+	"github.com/sparring-gym/sparring/simulator/bounded"
 )
 
 // stateCache keeps the decoded form of the states this engine wrote last,
@@ -11,12 +12,9 @@ import (
 // the same bytes, so it starts from a copy instead of decoding JSON again
 // (decoding was half of Respond's time). The bytes are the key, so a state
 // loaded from Redis after a restart, or written by another instance, is
-// simply decoded: the cache can never change what a state means. Bounded:
-// when full it starts again.
+// simply decoded: the cache can never change what a state means.
 type stateCache struct {
-	mu     sync.Mutex
-	limit  int
-	states map[string]*state
+	states *bounded.Map[string, *state]
 }
 
 // stateCacheLimit covers the active conversations of one instance (issue 9:
@@ -24,16 +22,13 @@ type stateCache struct {
 const stateCacheLimit = 16384
 
 func newStateCache(limit int) *stateCache {
-	return &stateCache{limit: limit, states: map[string]*state{}}
+	return &stateCache{states: bounded.New[string, *state](limit)}
 }
 
 // load returns a private copy of the state raw encodes.
 func (c *stateCache) load(raw []byte) (*state, error) {
 	if c != nil {
-		c.mu.Lock()
-		st, ok := c.states[string(raw)]
-		c.mu.Unlock()
-		if ok {
+		if st, ok := c.states.Get(string(raw)); ok {
 			return st.clone(), nil
 		}
 	}
@@ -42,15 +37,9 @@ func (c *stateCache) load(raw []byte) (*state, error) {
 
 // store remembers st as what raw decodes to. st must not change afterwards.
 func (c *stateCache) store(raw []byte, st *state) {
-	if c == nil {
-		return
+	if c != nil {
+		c.states.Put(string(raw), st)
 	}
-	c.mu.Lock()
-	if len(c.states) >= c.limit {
-		clear(c.states)
-	}
-	c.states[string(raw)] = st
-	c.mu.Unlock()
 }
 
 // clone copies everything st refers to, so the copy can change freely.
