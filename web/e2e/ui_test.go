@@ -310,6 +310,29 @@ func TestLanguageSwitch(t *testing.T) {
 	}
 }
 
+// TestPickerSpeaksThePagesLanguage: a bilingual scenario whose first
+// language is Chinese is listed under its English title on an English page
+// (and its Chinese one after switching), and its brief follows the language
+// chosen to play it in.
+func TestPickerSpeaksThePagesLanguage(t *testing.T) {
+	ts := startServer(t)
+	b := newBrowser(t)
+	b.open(ts.URL())
+	card := `document.querySelector('[data-testid="scenario-card"][data-id="d01-finance-office"] .scenario-title').textContent`
+	b.wait(card + ` === "Where is the finance office?"`)
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="scenario-card"][data-id="d01-finance-office"]`)))
+	brief := `document.querySelector('[data-testid="brief-card"]')`
+	b.wait(brief + `.dataset.state === "loaded"`)
+	if got := b.str(`document.querySelector('#play-lang').value + "|" + document.querySelector('#brief-title').textContent + "|" + document.querySelector('.brief-situation dd').textContent.slice(0, 11)`); got != "en|Where is the finance office?|You are cov" {
+		t.Errorf("English brief = %q", got)
+	}
+	// Choose Chinese in the play-language select, as a user would.
+	b.str(`(() => { const s = document.querySelector('#play-lang'); s.value = "zh"; s.dispatchEvent(new Event('change')); return s.value; })()`)
+	b.wait(brief + `.dataset.state === "loaded" && document.querySelector('.brief-situation dd').textContent.startsWith("你在")`)
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="lang-toggle"]`)))
+	b.wait(card + ` === "请问财务室在哪？"`)
+}
+
 // TestPhoneAndHostileText plays at phone width with a reply full of markup,
 // which must come back as text, and takes the phone screenshots.
 func TestPhoneAndHostileText(t *testing.T) {

@@ -163,6 +163,7 @@ $('#lang-toggle').addEventListener('click', () => setLang(lang() === 'zh' ? 'en'
 onLangChange(() => {
   renderCurrent();
   body.dataset.lang = lang();
+  picker.load(); // scenario titles come from the server in the page's language
 });
 
 setInterval(() => {

@@ -84,7 +84,8 @@ export class Picker {
     this.countEl.textContent = t('picker.loading');
     try {
       const [scenarios, personas] = await Promise.all([
-        getJSON('/api/scenarios'),
+        // Titles in the page's language wherever a scenario has it.
+        getJSON(`/api/scenarios?lang=${encodeURIComponent(uiLang())}`),
         getJSON('/api/personas').catch(() => []),
       ]);
       this.scenarios = Array.isArray(scenarios) ? scenarios : [];
@@ -211,19 +212,29 @@ export class Picker {
     this.form.playLang = this.pickPlayLang(s);
     this.renderList();
     this.renderBrief();
-    try {
-      const d = await getJSON(`/api/scenarios/${encodeURIComponent(id)}`);
-      if (this.selected !== id) return;
-      this.detail = d;
-    } catch (err) {
-      if (this.selected !== id) return;
-      this.detailErr = err.message;
-    }
-    this.renderBrief();
+    await this.fetchDetail();
     if (window.matchMedia('(max-width: 860px)').matches) {
       this.briefEl.scrollIntoView({ block: 'start' });
     }
     this.briefEl.focus({ preventScroll: true });
+  }
+
+  // fetchDetail loads the selected scenario's brief in the language it
+  // will be played in, and shows it.
+  async fetchDetail() {
+    const id = this.selected;
+    const playLang = this.form.playLang;
+    this.detail = null;
+    this.detailErr = '';
+    try {
+      const d = await getJSON(`/api/scenarios/${encodeURIComponent(id)}?lang=${encodeURIComponent(playLang)}`);
+      if (this.selected !== id || this.form.playLang !== playLang) return;
+      this.detail = d;
+    } catch (err) {
+      if (this.selected !== id || this.form.playLang !== playLang) return;
+      this.detailErr = err.message;
+    }
+    this.renderBrief();
   }
 
   pickPlayLang(s) {
@@ -335,6 +346,7 @@ export class Picker {
           onchange: () => {
             this.form.playLang = sel.value;
             this.renderBrief();
+            this.fetchDetail();
           },
         },
         langs.map((l) => h('option', { value: l }, t(`lang.${l}`))),
